@@ -1,0 +1,27 @@
+#!/bin/sh
+# install-deps.sh - install what replymilter needs on Debian 12, from apt.
+#
+#   contrib/tools/install-deps.sh          build and run the milter
+#   contrib/tools/install-deps.sh --test   also everything the test suite
+#                                          drives: Postfix, swaks, miltertest
+#
+# Run as root (or with sudo available).  Postfix is installed with debconf's
+# "No configuration", so it does not touch /etc/postfix or listen on port 25:
+# the tests start private instances of their own.  Sendmail is not installed
+# (it conflicts with postfix in apt); the tests unpack it privately.
+set -eu
+
+build="build-essential autoconf automake pkg-config libmilter-dev libconfuse-dev check"
+tests="postfix swaks miltertest python3 clang procps iproute2 util-linux"
+
+pkgs=$build
+[ "${1:-}" = "--test" ] && pkgs="$build $tests"
+
+as_root=""
+[ "$(id -u)" = 0 ] || as_root=sudo
+
+export DEBIAN_FRONTEND=noninteractive
+echo "postfix postfix/main_mailer_type select No configuration" | $as_root debconf-set-selections
+$as_root apt-get update -q
+# shellcheck disable=SC2086
+$as_root apt-get install -y -q --no-install-recommends $pkgs
