@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,7 +15,16 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "conf.h"
+#include "daemon.h"
 #include "explain.h"
+#include "log.h"
+#include "transcript.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG SYSCONFDIR "/replymilter/replymilter.conf"
 
 /* usage - print the usage summary to out. */
 static void
@@ -23,10 +33,30 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: replymilter [-f] [-c FILE] [-p SOCKET] [-u USER[:GROUP]] "
 	    "[-P PIDFILE] [-d LEVEL]\n"
+	    "       replymilter -n [-c FILE]\n"
+	    "       replymilter --test [-c FILE] [TRANSCRIPT]\n"
 	    "       replymilter --codes [--json]\n"
 	    "       replymilter --explain [BASIC] [ENHANCED] [--stage STAGE]\n"
 	    "       replymilter -V | -h\n"
 	    "\n"
+	    "  -c FILE          the config file (default " DEFAULT_CONFIG ")\n"
+	    "  -f               stay in the foreground and log to stderr\n"
+	    "  -p SOCKET        the milter socket (unix:/path, inet:PORT@HOST); "
+	    "overrides\n"
+	    "                   the config\n"
+	    "  -u USER[:GROUP]  run as this user after start-up; overrides the "
+	    "config\n"
+	    "  -P PIDFILE       where to write the PID; overrides the config\n"
+	    "  -d LEVEL         log level: error, warning, notice, info, debug\n"
+	    "                   (or 0 to 4); overrides the config\n"
+	    "  -n, --check-config\n"
+	    "                   check the config and exit: 0 when good "
+	    "(warnings on\n"
+	    "                   stderr), 78 with every FILE:LINE: problem "
+	    "when not\n"
+	    "  --test           replay a transaction (a file, or stdin) "
+	    "against the\n"
+	    "                   config and print each stage's answer\n"
 	    "  --codes          print the enhanced-code registry, one code a "
 	    "line:\n"
 	    "                   code, basic codes, sample text, reference "
@@ -45,10 +75,69 @@ usage(FILE *out)
 	    "See replymilter(8) and replymilter.conf(5).\n");
 }
 
+/* parse_level - -d's level, a name or 0 (error) to 4 (debug); 0, or -1. */
+static int
+parse_level(const char *text, enum log_level *out)
+{
+	if (text[0] >= '0' && text[0] <= '4' && text[1] == '\0') {
+		*out = (enum log_level)(text[0] - '0');
+		return 0;
+	}
+	return log_level_parse(text, out);
+}
+
+/* load - the policy in path, diagnostics on stderr; NULL on error. */
+static struct policy *
+load(const char *path)
+{
+	return conf_load(path, conf_print_diag, stderr, NULL);
+}
+
+/* check_config - replymilter -n: the exit status for the file at path. */
+static int
+check_config(const char *path)
+{
+	struct policy *p = load(path);
+
+	if (p == NULL)
+		return EX_CONFIG;
+	policy_unref(p);
+	return 0;
+}
+
+/* test_transcript - replymilter --test: replay file (stdin when NULL). */
+static int
+test_transcript(const char *path, const char *file)
+{
+	struct policy *p = load(path);
+	FILE *in = stdin;
+	int rc;
+
+	if (p == NULL)
+		return EX_CONFIG;
+	if (file != NULL && strcmp(file, "-") != 0 &&
+	    (in = fopen(file, "r")) == NULL) {
+		fprintf(stderr, "replymilter: %s: %s\n", file, strerror(errno));
+		policy_unref(p);
+		return EX_NOINPUT;
+	}
+	/* Decisions are shown by the transcript; the log says only what
+	 * went wrong. */
+	log_open("replymilter", 0, true);
+	log_set_level(LOG_LEVEL_WARNING);
+	rc = transcript_run(p, in, file != NULL ? file : "stdin", stdout);
+	if (in != stdin)
+		fclose(in);
+	policy_unref(p);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
 	static const struct option options[] = {
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "test", no_argument, NULL, 'T' },
 		{ "codes", no_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "explain", no_argument, NULL, 'E' },
@@ -58,11 +147,44 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	enum registry_stage stage = REGISTRY_STAGE_ANY;
-	bool codes = false, json = false, explain = false;
+	bool codes = false, json = false, explain = false, check = false;
+	bool test = false;
+	struct daemon_options dopt = { .config = DEFAULT_CONFIG };
 	int c;
 
-	while ((c = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:d:fhnp:u:P:V", options, NULL))
+	    != -1) {
 		switch (c) {
+		case 'c':
+			dopt.config = optarg;
+			break;
+		case 'f':
+			dopt.foreground = true;
+			break;
+		case 'p':
+			dopt.socket = optarg;
+			break;
+		case 'u':
+			dopt.user = optarg;
+			break;
+		case 'P':
+			dopt.pidfile = optarg;
+			break;
+		case 'd':
+			if (parse_level(optarg, &dopt.level) != 0) {
+				fprintf(stderr, "replymilter: -d %s: use error, "
+				    "warning, notice, info, debug or 0 to 4\n",
+				    optarg);
+				return EX_USAGE;
+			}
+			dopt.has_level = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'T':
+			test = true;
+			break;
 		case 'C':
 			codes = true;
 			break;
@@ -96,6 +218,14 @@ main(int argc, char *argv[])
 	if (explain)
 		return explain_pair(stdout, argc - optind, argv + optind,
 		    stage);
-	usage(stderr);
-	return EX_USAGE;
+	if (check)
+		return check_config(dopt.config);
+	if (test)
+		return test_transcript(dopt.config, optind < argc ?
+		    argv[optind] : NULL);
+	if (optind < argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	return daemon_run(&dopt);
 }

@@ -1,0 +1,364 @@
+/*
+ * confread - the config file as one buffer, with its true line numbers
+ */
+#include "config.h"
+
+#include "confread.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct line_origin {
+	unsigned file;		/* index into files */
+	unsigned line;
+};
+
+struct confread {
+	char *buf;
+	size_t len, cap;
+	struct line_origin *map;	/* map[i]: buffer line i + 1 */
+	unsigned nmap, map_cap;
+	char **files;
+	unsigned nfiles;
+	const char *stack[CONFREAD_MAX_DEPTH + 2];	/* files being read */
+};
+
+/* append - add n bytes to the buffer; 0, or -1. */
+static int
+append(struct confread *c, const char *text, size_t n)
+{
+	if (c->len + n + 1 > c->cap) {
+		size_t cap = c->cap ? c->cap : 4096;
+		char *b;
+
+		while (cap < c->len + n + 1)
+			cap *= 2;
+		if ((b = realloc(c->buf, cap)) == NULL)
+			return -1;
+		c->buf = b;
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, text, n);
+	c->len += n;
+	c->buf[c->len] = '\0';
+	return 0;
+}
+
+/* map_line - note that the next buffer line comes from (file, line). */
+static int
+map_line(struct confread *c, unsigned file, unsigned line)
+{
+	if (c->nmap == c->map_cap) {
+		unsigned cap = c->map_cap ? c->map_cap * 2 : 256;
+		struct line_origin *m = realloc(c->map, cap * sizeof(*m));
+
+		if (m == NULL)
+			return -1;
+		c->map = m;
+		c->map_cap = cap;
+	}
+	c->map[c->nmap++] = (struct line_origin){ file, line };
+	return 0;
+}
+
+/* slurp - the whole file at path, NUL-terminated, or NULL (errno set). */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "r");
+	char *data = NULL;
+	size_t cap = 0, used = 0, got;
+
+	if (fp == NULL)
+		return NULL;
+	do {
+		if (used + 4096 + 1 > cap) {
+			char *d;
+
+			cap = cap ? cap * 2 : 8192;
+			if ((d = realloc(data, cap)) == NULL) {
+				free(data);
+				fclose(fp);
+				errno = ENOMEM;
+				return NULL;
+			}
+			data = d;
+		}
+		got = fread(data + used, 1, 4096, fp);
+		used += got;
+	} while (got > 0);
+	if (ferror(fp)) {
+		free(data);
+		fclose(fp);
+		errno = EIO;
+		return NULL;
+	}
+	fclose(fp);
+	data[used] = '\0';
+	*len = used;
+	return data;
+}
+
+/*
+ * blank_comments - overwrite '#' and '//' comments to the end of their line
+ * and '/ * ... * /' comments with spaces, outside quoted strings, keeping
+ * newlines.
+ */
+static void
+blank_comments(char *s, size_t len)
+{
+	char quote = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (quote != 0) {
+			if (s[i] == '\\' && i + 1 < len && s[i + 1] != '\n')
+				i++;
+			else if (s[i] == quote)
+				quote = 0;
+			continue;
+		}
+		if (s[i] == '"' || s[i] == '\'') {
+			quote = s[i];
+		} else if (s[i] == '#' || (s[i] == '/' && i + 1 < len &&
+		    s[i + 1] == '/')) {
+			while (i < len && s[i] != '\n')
+				s[i++] = ' ';
+		} else if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+			s[i] = s[i + 1] = ' ';
+			for (i += 2; i < len; i++) {
+				if (s[i] == '*' && i + 1 < len && s[i + 1] == '/') {
+					s[i] = s[i + 1] = ' ';
+					i++;
+					break;
+				}
+				if (s[i] != '\n')
+					s[i] = ' ';
+			}
+		}
+	}
+}
+
+/* include_target - the path of an include line, copied into out; true when
+ * line is one. */
+static bool
+include_target(const char *line, size_t len, char *out, size_t size)
+{
+	const char *p = line, *end = line + len, *q;
+
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	if ((size_t)(end - p) < 8 || strncmp(p, "include", 7) != 0 ||
+	    !(isspace((unsigned char)p[7]) || p[7] == '('))
+		return false;
+	p += 7;
+	while (p < end && (isspace((unsigned char)*p) || *p == '('))
+		p++;
+	if (p >= end || *p != '"')
+		return false;
+	q = memchr(p + 1, '"', (size_t)(end - p - 1));
+	if (q == NULL || (size_t)(q - p - 1) >= size)
+		return false;
+	snprintf(out, size, "%.*s", (int)(q - p - 1), p + 1);
+	for (q++; q < end; q++)
+		if (!isspace((unsigned char)*q) && *q != ')' && *q != ';')
+			return false;
+	return true;
+}
+
+/* resolve - path relative to the folder of base, into out; 0, or -1 when
+ * it does not fit. */
+static int
+resolve(const char *base, const char *path, char *out, size_t size)
+{
+	const char *slash = strrchr(base, '/');
+	int n;
+
+	if (path[0] == '/' || slash == NULL)
+		n = snprintf(out, size, "%s", path);
+	else
+		n = snprintf(out, size, "%.*s/%s", (int)(slash - base), base,
+		    path);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* read_file - append path's lines (depth: include nesting); 0, or -1. */
+static int
+read_file(struct confread *c, const char *path, unsigned depth,
+    const char *from, unsigned from_line, char *err, size_t errsize)
+{
+	char *data, **files;
+	size_t len, start = 0;
+	unsigned index, lineno = 0;
+
+	for (unsigned i = 0; i < depth && i <= CONFREAD_MAX_DEPTH; i++)
+		if (strcmp(c->stack[i], path) == 0) {
+			snprintf(err, errsize, "%s:%u: include loop: %s is "
+			    "already being read", from, from_line, path);
+			return -1;
+		}
+	if (depth > CONFREAD_MAX_DEPTH) {
+		snprintf(err, errsize, "%s:%u: includes nested deeper than %d",
+		    from, from_line, CONFREAD_MAX_DEPTH);
+		return -1;
+	}
+	if ((data = slurp(path, &len)) == NULL) {
+		if (from != NULL)
+			snprintf(err, errsize, "%s:%u: cannot read included "
+			    "file %s: %s", from, from_line, path,
+			    strerror(errno));
+		else
+			snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (memchr(data, '\0', len) != NULL) {
+		snprintf(err, errsize, "%s: holds a NUL byte: not a text file",
+		    path);
+		free(data);
+		return -1;
+	}
+	if ((files = realloc(c->files, (c->nfiles + 1) * sizeof(*files))) ==
+	    NULL || (files[c->nfiles] = strdup(path)) == NULL) {
+		if (files != NULL)
+			c->files = files;
+		free(data);
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	c->files = files;
+	index = c->nfiles++;
+	c->stack[depth] = c->files[index];
+	blank_comments(data, len);
+	while (start < len) {
+		char *nl = memchr(data + start, '\n', len - start);
+		size_t llen = nl != NULL ? (size_t)(nl - data - start) :
+		    len - start;
+		char target[4096], full[4096];
+
+		lineno++;
+		if (include_target(data + start, llen, target, sizeof(target))) {
+			if (resolve(path, target, full, sizeof(full)) != 0) {
+				snprintf(err, errsize, "%s:%u: include path too "
+				    "long", path, lineno);
+				free(data);
+				return -1;
+			}
+			if (read_file(c, full, depth + 1, path, lineno, err,
+			    errsize) != 0) {
+				free(data);
+				return -1;
+			}
+		} else if (append(c, data + start, llen) != 0 ||
+		    append(c, "\n", 1) != 0 || map_line(c, index, lineno) != 0) {
+			free(data);
+			snprintf(err, errsize, "out of memory");
+			return -1;
+		}
+		start += llen + 1;
+	}
+	free(data);
+	return 0;
+}
+
+struct confread *
+confread_open(const char *path, char *err, size_t errsize)
+{
+	struct confread *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	if (read_file(c, path, 0, NULL, 0, err, errsize) != 0 ||
+	    append(c, "", 0) != 0) {
+		confread_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+confread_free(struct confread *c)
+{
+	if (c == NULL)
+		return;
+	for (unsigned i = 0; i < c->nfiles; i++)
+		free(c->files[i]);
+	free(c->files);
+	free(c->map);
+	free(c->buf);
+	free(c);
+}
+
+const char *
+confread_buffer(const struct confread *c)
+{
+	return c->buf != NULL ? c->buf : "";
+}
+
+const char *
+confread_path(const struct confread *c)
+{
+	return c->nfiles > 0 ? c->files[0] : "?";
+}
+
+void
+confread_where(const struct confread *c, unsigned bufline,
+    const char **file, unsigned *line)
+{
+	if (bufline == 0 || c->nmap == 0) {
+		*file = confread_path(c);
+		*line = 0;
+		return;
+	}
+	if (bufline > c->nmap)
+		bufline = c->nmap;
+	*file = c->files[c->map[bufline - 1].file];
+	*line = c->map[bufline - 1].line;
+}
+
+unsigned
+confread_section_line(const struct confread *c, const char *kind,
+    const char *title)
+{
+	size_t klen = strlen(kind), tlen = strlen(title);
+	const char *p = confread_buffer(c);
+	unsigned line = 1;
+
+	for (; *p != '\0'; line++) {
+		const char *q = p, *nl = strchr(p, '\n');
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (strncmp(q, kind, klen) == 0 && isspace((unsigned char)q[klen])) {
+			q += klen;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (*q == '"' || *q == '\'')
+				q++;
+			if (strncmp(q, title, tlen) == 0 &&
+			    (q[tlen] == '"' || q[tlen] == '\'' ||
+			    isspace((unsigned char)q[tlen]) || q[tlen] == '{'))
+				return line;
+		}
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+size_t
+confread_nfiles(const struct confread *c)
+{
+	return c->nfiles;
+}
+
+const char *
+confread_file(const struct confread *c, size_t i)
+{
+	return i < c->nfiles ? c->files[i] : NULL;
+}

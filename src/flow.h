@@ -1,0 +1,97 @@
+/*
+ * flow - what happens at each stage of a connection: evaluate the policy,
+ * carry decisions forward, and say what to answer
+ *
+ * Shared by the milter callbacks and by --test, so that what --test shows
+ * is what the daemon does.  A flow belongs to one connection: it holds the
+ * policy snapshot the connection started with (a reference), the session,
+ * and the decisions that outlive a stage:
+ *   - a reject or tempfail decided at connect cannot carry a custom reply
+ *     (libmilter has no reply at connect), so it is kept and delivered at
+ *     the next stage, HELO or, when the client sends none, MAIL FROM, as
+ *     Postfix's smtpd_delay_reject does;
+ *   - an accept at connect or HELO ends evaluation for the connection, an
+ *     accept later ends it for the message;
+ *   - a refused recipient is dropped from the session, so later stages see
+ *     the recipients the message really has;
+ *   - add-header and dry-run rules leave headers to add at end of message.
+ * Every decision is logged in one line: queue id, client, stage, rule, id,
+ * reply.  An evaluation failure becomes FLOW_FAIL with the configured
+ * failure reply, never an accept.
+ *
+ * Ownership: flow_new() takes a reference to the policy and owns the
+ * session it makes; flow_free() drops both.  Results point into the flow
+ * and stay valid until the next call.  One thread at a time.
+ */
+#ifndef REPLYMILTER_FLOW_H
+#define REPLYMILTER_FLOW_H
+
+#include <stdbool.h>
+
+#include "policy.h"
+#include "reply.h"
+#include "session.h"
+
+enum flow_outcome {
+	FLOW_CONTINUE,
+	FLOW_ACCEPT,
+	FLOW_REJECT,
+	FLOW_TEMPFAIL,
+	FLOW_DISCARD,
+	FLOW_FAIL		/* internal failure: send the failure reply */
+};
+
+/* A header to add at end of message. */
+struct flow_header {
+	const char *name;
+	const char *value;
+};
+
+struct flow_result {
+	enum flow_outcome outcome;
+	const struct rule *rule;	/* the deciding rule, or NULL */
+	bool deferred;			/* decided at connect, answered now */
+	const struct reply *reply;	/* the wire reply, or NULL */
+	const struct reply_rendered *rendered;	/* it, rendered */
+	char text[REPLY_TEXT_MAX * 2];	/* as the client reads it */
+};
+
+struct flow;
+
+/* flow_new - a flow for one connection on policy p, or NULL. */
+struct flow *flow_new(struct policy *p);
+
+/* flow_free - drop the policy reference and the session; NULL is
+ * harmless. */
+void flow_free(struct flow *f);
+
+/* flow_session - the session to record facts in. */
+struct session *flow_session(struct flow *f);
+
+/* flow_policy - the policy this connection runs on. */
+const struct policy *flow_policy(const struct flow *f);
+
+/* flow_stage - evaluate stage and fill *out; out->outcome. */
+enum flow_outcome flow_stage(struct flow *f, enum stage stage,
+    struct flow_result *out);
+
+/* flow_fail - the failure reply in *out, logged with why; FLOW_FAIL. */
+enum flow_outcome flow_fail(struct flow *f, enum stage stage,
+    const char *why, struct flow_result *out);
+
+/* flow_begin_message - a new message starts (MAIL FROM). */
+void flow_begin_message(struct flow *f);
+
+/* flow_end_message - the message is over (end of message, abort). */
+void flow_end_message(struct flow *f);
+
+/* flow_headers - the headers to add at end of message, and how many. */
+const struct flow_header *flow_headers(const struct flow *f, unsigned *n);
+
+/* flow_pending - whether a decision taken at connect still waits. */
+bool flow_pending(const struct flow *f);
+
+/* flow_outcome_name - "continue", "reject", ... */
+const char *flow_outcome_name(enum flow_outcome o);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * lists - the sets that rules match against: CIDR ranges, domains,
+ * addresses and regular expressions
+ *
+ * A list is built once at load (list_new, list_add / list_load_file, then
+ * list_freeze) and is read-only afterwards, so any number of threads may
+ * match against it without locks.  Lookups allocate nothing:
+ *   - CIDR: IPv4 and IPv6 ranges in a path-compressed prefix tree, so a
+ *     lookup costs at most one node per prefix bit whatever the size;
+ *   - domains: a hash table of exact names and one of parent domains; an
+ *     entry "example.com" matches that name, ".example.com" matches its
+ *     subdomains (not the name itself); case-insensitive, a trailing dot
+ *     ignored;
+ *   - addresses: "user@example.com" matches that address, "@example.com"
+ *     any address at that domain, "user@" that local part at any domain;
+ *     case-insensitive;
+ *   - regexes: POSIX extended regular expressions, written "/pattern/" or
+ *     "/pattern/i" (case-insensitive) or as a bare pattern; matched in
+ *     order, first match wins.
+ * So a list of 100,000 CIDRs, domains or addresses costs about what one of
+ * ten does.
+ *
+ * Ownership: the list owns copies of everything added; list_free releases
+ * it all.  Failure: list_add and list_load_file report bad entries through
+ * the caller's error callback with the file and line and go on, so one run
+ * reports every bad entry; they return -1 when any entry was bad or the file
+ * could not be read (errno kept), and on out of memory.
+ */
+#ifndef REPLYMILTER_LISTS_H
+#define REPLYMILTER_LISTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum list_kind {
+	LIST_CIDR,
+	LIST_DOMAIN,
+	LIST_ADDRESS,
+	LIST_REGEX
+};
+
+struct list;
+
+/* Called once per bad entry: file is NULL for entries given inline (line is
+ * then 0), message says what is wrong and how to fix it. */
+typedef void list_error_fn(void *arg, const char *file, unsigned line,
+    const char *message);
+
+/* list_new - an empty list of kind, or NULL when out of memory. */
+struct list *list_new(const char *name, enum list_kind kind);
+
+/* list_free - release the list and everything in it; NULL is harmless. */
+void list_free(struct list *list);
+
+/* list_add - add one entry as written in the config; 0, or -1 after
+ * reporting a bad entry through err (file NULL, line 0). */
+int list_add(struct list *list, const char *entry, list_error_fn *err,
+    void *arg);
+
+/* list_load_file - add every entry of path, one a line; blank lines and
+ * lines starting with '#' are skipped, surrounding blanks trimmed; 0, or -1
+ * when the file cannot be read or any line was bad (each reported). */
+int list_load_file(struct list *list, const char *path, list_error_fn *err,
+    void *arg);
+
+/* list_freeze - finish building (size the hash tables, compile); 0, or -1
+ * when out of memory.  Only a frozen list may be matched. */
+int list_freeze(struct list *list);
+
+/* list_match_ip - whether the address text ("192.0.2.1", "2001:db8::1",
+ * "[2001:db8::1]", "IPv6:2001:db8::1") is in a CIDR list; false for text
+ * that is not an address. */
+bool list_match_ip(const struct list *list, const char *addr);
+
+/* list_match_ip_bytes - the same for a raw address: family AF_INET (4
+ * bytes) or AF_INET6 (16 bytes). */
+bool list_match_ip_bytes(const struct list *list, int family,
+    const unsigned char *bytes);
+
+/* list_match_domain - whether domain is in a domain list. */
+bool list_match_domain(const struct list *list, const char *domain);
+
+/* list_match_address - whether the address (without angle brackets) is in
+ * an address list. */
+bool list_match_address(const struct list *list, const char *address);
+
+/* list_match_regex - whether text matches any regex of a regex list. */
+bool list_match_regex(const struct list *list, const char *text);
+
+/* list_name - the name given to list_new. */
+const char *list_name(const struct list *list);
+
+/* list_kind - the list's kind. */
+enum list_kind list_kind(const struct list *list);
+
+/* list_count - how many entries were added (duplicates included). */
+size_t list_count(const struct list *list);
+
+/* list_kind_name - "cidr", "domain", "address" or "regex". */
+const char *list_kind_name(enum list_kind kind);
+
+/* list_kind_parse - the kind named by text; 0, or -1 when unknown. */
+int list_kind_parse(const char *text, enum list_kind *out);
+
+#endif

@@ -1,0 +1,449 @@
+/*
+ * policy - the rule engine: a loaded policy, and its evaluation at a stage
+ */
+#include "config.h"
+
+#include "policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Tri-state matching, as OpenSMTPD's ruleset does it. */
+enum match {
+	MATCH_NO,
+	MATCH_YES,
+	MATCH_ERROR
+};
+
+static const char *const field_names[COND_FIELD_COUNT] = {
+	[COND_CLIENT_ADDR] = "client_addr",
+	[COND_CLIENT_NAME] = "client_name",
+	[COND_HELO] = "helo",
+	[COND_SENDER] = "sender",
+	[COND_SENDER_DOMAIN] = "sender_domain",
+	[COND_RCPT] = "rcpt",
+	[COND_RCPT_DOMAIN] = "rcpt_domain",
+	[COND_RCPT_COUNT] = "rcpt_count",
+	[COND_SIZE] = "size",
+	[COND_HEADER] = "header",
+	[COND_BODY] = "body",
+	[COND_MACRO] = "macro",
+	[COND_CHECK] = "check",
+};
+
+const char *
+policy_field_name(enum cond_field field)
+{
+	return field < COND_FIELD_COUNT ? field_names[field] : "?";
+}
+
+const char *
+policy_action_name(enum policy_action action)
+{
+	switch (action) {
+	case POLICY_CONTINUE: return "continue";
+	case POLICY_ACCEPT: return "accept";
+	case POLICY_REJECT: return "reject";
+	case POLICY_TEMPFAIL: return "tempfail";
+	case POLICY_DISCARD: return "discard";
+	case POLICY_ADD_HEADER: return "add-header";
+	}
+	return "?";
+}
+
+/* match_lists - whether text matches one of c's lists or strings. */
+static enum match
+match_text(const struct cond *c, const char *text, enum list_kind as)
+{
+	for (unsigned i = 0; i < c->nstrings; i++)
+		if (strcasecmp(c->strings[i], text) == 0)
+			return MATCH_YES;
+	for (unsigned i = 0; i < c->nlists; i++) {
+		const struct list *l = c->lists[i];
+		bool hit = false;
+
+		switch (list_kind(l)) {
+		case LIST_CIDR:
+			hit = list_match_ip(l, text);
+			break;
+		case LIST_DOMAIN:
+			/* An address list field tested against a domain list
+			 * looks at the address's domain. */
+			hit = list_match_domain(l, as == LIST_ADDRESS ?
+			    session_domain_of(text) : text);
+			break;
+		case LIST_ADDRESS:
+			hit = list_match_address(l, text);
+			break;
+		case LIST_REGEX:
+			hit = list_match_regex(l, text);
+			break;
+		}
+		if (hit)
+			return MATCH_YES;
+	}
+	return MATCH_NO;
+}
+
+/* compare - the numeric comparison of a condition. */
+static enum match
+compare(const struct cond *c, unsigned long value)
+{
+	bool r = false;
+
+	switch (c->cmp) {
+	case COND_LT: r = value < c->number; break;
+	case COND_LE: r = value <= c->number; break;
+	case COND_GT: r = value > c->number; break;
+	case COND_GE: r = value >= c->number; break;
+	case COND_EQ: r = value == c->number; break;
+	case COND_NE: r = value != c->number; break;
+	}
+	return r ? MATCH_YES : MATCH_NO;
+}
+
+/* match_header - whether header h satisfies c (name, then value). */
+static enum match
+match_header(const struct cond *c, const struct session_header *h)
+{
+	const char *value = h->value;
+
+	if (strcasecmp(h->name, c->name) != 0)
+		return MATCH_NO;
+	if (c->presence)
+		return MATCH_YES;
+	while (*value == ' ' || *value == '\t')
+		value++;
+	return match_text(c, value, LIST_REGEX);
+}
+
+/* match_rcpts - at rcpt the current recipient; later, any recipient. */
+static enum match
+match_rcpts(const struct cond *c, const struct session *s, enum stage stage,
+    bool domain)
+{
+	if (c->null_sender)
+		return MATCH_NO;
+	if (stage == STAGE_RCPT)
+		return match_text(c, domain ? s->rcpt_domain : s->rcpt,
+		    domain ? LIST_DOMAIN : LIST_ADDRESS);
+	for (unsigned i = 0; i < s->nrcpts; i++)
+		if (match_text(c, domain ? s->rcpt_domains[i] : s->rcpts[i],
+		    domain ? LIST_DOMAIN : LIST_ADDRESS) == MATCH_YES)
+			return MATCH_YES;
+	return MATCH_NO;
+}
+
+/* match_field - whether the session's value of c's field matches c. */
+static enum match
+match_field(const struct cond *c, const struct session *s, enum stage stage)
+{
+	switch (c->field) {
+	case COND_CLIENT_ADDR:
+		if (s->family == 0)
+			return MATCH_NO;
+		for (unsigned i = 0; i < c->nlists; i++)
+			if (list_match_ip_bytes(c->lists[i], s->family, s->addr))
+				return MATCH_YES;
+		return MATCH_NO;
+	case COND_CLIENT_NAME:
+		return match_text(c, s->client_name, LIST_DOMAIN);
+	case COND_HELO:
+		return match_text(c, s->helo, LIST_DOMAIN);
+	case COND_SENDER:
+		if (s->sender[0] == '\0')
+			return c->null_sender ? MATCH_YES : MATCH_NO;
+		return match_text(c, s->sender, LIST_ADDRESS);
+	case COND_SENDER_DOMAIN:
+		return s->sender_domain[0] != '\0' ?
+		    match_text(c, s->sender_domain, LIST_DOMAIN) : MATCH_NO;
+	case COND_RCPT:
+		return match_rcpts(c, s, stage, false);
+	case COND_RCPT_DOMAIN:
+		return match_rcpts(c, s, stage, true);
+	case COND_RCPT_COUNT:
+		return compare(c, s->nrcpts);
+	case COND_SIZE:
+		if (stage == STAGE_EOM)
+			return compare(c, s->size_actual);
+		return s->has_size_declared ? compare(c, s->size_declared) :
+		    MATCH_NO;
+	case COND_HEADER:
+		if (stage == STAGE_HEADER) {
+			const struct session_header *h =
+			    session_current_header(s);
+
+			return h != NULL ? match_header(c, h) : MATCH_NO;
+		}
+		for (unsigned i = 0; i < s->nheaders; i++)
+			if (match_header(c, &s->headers[i]) == MATCH_YES)
+				return MATCH_YES;
+		return MATCH_NO;
+	case COND_BODY:
+		return s->body_len > 0 ? match_text(c, s->body, LIST_REGEX) :
+		    MATCH_NO;
+	case COND_MACRO: {
+		const char *value = session_macro(s, c->name);
+
+		if (value == NULL)
+			return MATCH_NO;
+		if (c->presence)
+			return value[0] != '\0' ? MATCH_YES : MATCH_NO;
+		return match_text(c, value, LIST_REGEX);
+	}
+	case COND_CHECK:
+		return (c->check_results & (1u << s->checks[c->check])) ?
+		    MATCH_YES : MATCH_NO;
+	case COND_FIELD_COUNT:
+		break;
+	}
+	return MATCH_ERROR;
+}
+
+/* match_cond - evaluate the condition tree c. */
+static enum match
+match_cond(const struct cond *c, const struct session *s, enum stage stage)
+{
+	enum match m;
+
+	switch (c->type) {
+	case COND_MATCH:
+		return match_field(c, s, stage);
+	case COND_ALL:
+		for (unsigned i = 0; i < c->nchildren; i++)
+			if ((m = match_cond(c->children[i], s, stage)) !=
+			    MATCH_YES)
+				return m;
+		return MATCH_YES;
+	case COND_ANY:
+		for (unsigned i = 0; i < c->nchildren; i++)
+			if ((m = match_cond(c->children[i], s, stage)) !=
+			    MATCH_NO)
+				return m;
+		return MATCH_NO;
+	case COND_NOT:
+		for (unsigned i = 0; i < c->nchildren; i++)
+			if ((m = match_cond(c->children[i], s, stage)) !=
+			    MATCH_NO)
+				return m == MATCH_YES ? MATCH_NO : m;
+		return MATCH_YES;
+	}
+	return MATCH_ERROR;
+}
+
+enum policy_result
+policy_eval(const struct policy *p, enum stage stage,
+    const struct session *s, struct policy_verdict *v)
+{
+	v->result = POLICY_NOMATCH;
+	v->rule = NULL;
+	v->failed = NULL;
+	v->neffects = 0;
+	for (unsigned i = 0; i < p->nstage_rules[stage]; i++) {
+		struct rule *r = p->stage_rules[stage][i];
+
+		switch (match_cond(r->cond, s, stage)) {
+		case MATCH_NO:
+			continue;
+		case MATCH_ERROR:
+			v->failed = r;
+			v->result = POLICY_ERROR;
+			return v->result;
+		case MATCH_YES:
+			break;
+		}
+		atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed);
+		if (r->dry_run || r->action == POLICY_ADD_HEADER) {
+			if (v->neffects < POLICY_MAX_EFFECTS)
+				v->effects[v->neffects++] = r;
+			continue;
+		}
+		v->rule = r;
+		v->result = POLICY_MATCH;
+		break;
+	}
+	return v->result;
+}
+
+void
+policy_rule_values(const struct rule *r, const struct session *s,
+    struct reply_values *out)
+{
+	out->v[REPLY_VAR_CLIENT_ADDR] = s->client_addr;
+	out->v[REPLY_VAR_CLIENT_NAME] = s->client_name;
+	out->v[REPLY_VAR_HELO] = s->helo;
+	out->v[REPLY_VAR_SENDER] = s->in_message ?
+	    (s->sender[0] != '\0' ? s->sender : "<>") : NULL;
+	out->v[REPLY_VAR_SENDER_DOMAIN] = s->sender_domain[0] != '\0' ?
+	    s->sender_domain : NULL;
+	out->v[REPLY_VAR_RCPT] = s->rcpt[0] != '\0' ? s->rcpt : NULL;
+	out->v[REPLY_VAR_RCPT_DOMAIN] = s->rcpt_domain[0] != '\0' ?
+	    s->rcpt_domain : NULL;
+	out->v[REPLY_VAR_QUEUE_ID] = s->queue_id[0] != '\0' ? s->queue_id :
+	    NULL;
+	out->v[REPLY_VAR_RULE] = r != NULL ? r->name : NULL;
+	out->v[REPLY_VAR_REPLY_ID] = r != NULL ? r->id : NULL;
+}
+
+struct policy *
+policy_ref(struct policy *p)
+{
+	atomic_fetch_add(&p->refs, 1);
+	return p;
+}
+
+void
+policy_unref(struct policy *p)
+{
+	if (p != NULL && atomic_fetch_sub(&p->refs, 1) == 1)
+		policy_free(p);
+}
+
+void
+policy_cond_free(struct cond *c)
+{
+	if (c == NULL)
+		return;
+	for (unsigned i = 0; i < c->nchildren; i++)
+		policy_cond_free(c->children[i]);
+	free(c->children);
+	for (unsigned i = 0; i < c->nlists; i++)
+		if (c->owns[i])
+			list_free(c->lists[i]);
+	for (unsigned i = 0; i < c->nstrings; i++)
+		free(c->strings[i]);
+	free(c->strings);
+	free(c->text);
+	free(c->name);
+	free(c);
+}
+
+/* rule_free - release r. */
+static void
+rule_free(struct rule *r)
+{
+	if (r == NULL)
+		return;
+	free(r->name);
+	free(r->id);
+	policy_cond_free(r->cond);
+	if (r->wire != r->reply)
+		reply_free(r->wire);
+	reply_free(r->reply);
+	free(r->header_name);
+	reply_free(r->header_value);
+	free(r);
+}
+
+void
+policy_free(struct policy *p)
+{
+	if (p == NULL)
+		return;
+	for (unsigned i = 0; i < p->nrules; i++)
+		rule_free(p->rules[i]);
+	free(p->rules);
+	for (int i = 0; i < STAGE_COUNT; i++)
+		free(p->stage_rules[i]);
+	for (unsigned i = 0; i < p->nlists; i++) {
+		free(p->lists[i].name);
+		list_free(p->lists[i].list);
+	}
+	free(p->lists);
+	for (unsigned i = 0; i < p->nmacros; i++)
+		free(p->macros[i]);
+	free(p->macros);
+	for (unsigned i = 0; i < p->nfiles; i++)
+		free(p->files[i]);
+	free(p->files);
+	free(p->path);
+	free(p->settings.socket);
+	free(p->settings.user);
+	free(p->settings.group);
+	free(p->settings.pidfile);
+	reply_free(p->settings.failure_reply);
+	free(p->settings.dry_run_header);
+	free(p->settings.private_codes);
+	free(p);
+}
+
+unsigned
+policy_stage_mask(const struct policy *p)
+{
+	unsigned mask = 0;
+
+	for (int i = 0; i < STAGE_COUNT; i++)
+		if (p->nstage_rules[i] > 0)
+			mask |= 1u << i;
+	return mask;
+}
+
+/* cond_needs - whether the tree c looks at field. */
+static bool
+cond_needs(const struct cond *c, enum cond_field field)
+{
+	if (c->type == COND_MATCH)
+		return c->field == field;
+	for (unsigned i = 0; i < c->nchildren; i++)
+		if (cond_needs(c->children[i], field))
+			return true;
+	return false;
+}
+
+bool
+policy_needs(const struct policy *p, enum cond_field field)
+{
+	for (unsigned i = 0; i < p->nrules; i++)
+		if (cond_needs(p->rules[i]->cond, field))
+			return true;
+	return false;
+}
+
+/* cond_describe - the condition tree c as text, appended at buf + *used. */
+static void
+cond_describe(const struct cond *c, char *buf, size_t size, size_t *used)
+{
+	static const char *const types[] = { "all", "any", "not", "" };
+
+	if (*used >= size)
+		return;
+	if (c->type == COND_MATCH) {
+		*used += (size_t)snprintf(buf + *used, size - *used, "%s=%s;",
+		    policy_field_name(c->field), c->text != NULL ? c->text :
+		    "");
+		return;
+	}
+	*used += (size_t)snprintf(buf + *used, size - *used, "%s(",
+	    types[c->type]);
+	for (unsigned i = 0; i < c->nchildren; i++)
+		cond_describe(c->children[i], buf, size, used);
+	if (*used < size)
+		*used += (size_t)snprintf(buf + *used, size - *used, ")");
+}
+
+char *
+policy_rule_fingerprint(const struct rule *r, char *buf, size_t size)
+{
+	char reply[1024] = "";
+	size_t used;
+
+	if (r->wire != NULL)
+		reply_describe(r->wire, reply, sizeof(reply));
+	used = (size_t)snprintf(buf, size, "stage=%s action=%s%s reply=%s "
+	    "when=", stage_name(r->stage), policy_action_name(r->action),
+	    r->dry_run ? " dry-run" : "", reply);
+	if (r->cond != NULL)
+		cond_describe(r->cond, buf, size, &used);
+	return buf;
+}
+
+const struct rule *
+policy_rule_find(const struct policy *p, const char *name)
+{
+	for (unsigned i = 0; i < p->nrules; i++)
+		if (strcmp(p->rules[i]->name, name) == 0)
+			return p->rules[i];
+	return NULL;
+}
