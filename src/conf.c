@@ -1047,6 +1047,15 @@ add_value(struct rule_ctx *rc, struct cond *c, const char *value, int line)
 	}
 }
 
+/* freeze_own_lists - finish the lists made for c's inline values. */
+static void
+freeze_own_lists(struct rule_ctx *rc, struct cond *c)
+{
+	for (unsigned i = 0; i < c->nlists; i++)
+		if (c->owns[i] && list_freeze(c->lists[i]) != 0)
+			oom(rc->ld);
+}
+
 /* split_named - "Name: value" into name and trimmed value (NULL when there
  * is no ':'); the copy to free, or NULL. */
 static char *
@@ -1097,6 +1106,8 @@ build_header_cond(struct rule_ctx *rc, const char *text, int line)
 	if (!c->presence && add_value(rc, c, value, line) != 0) {
 		policy_cond_free(c);
 		c = NULL;
+	} else {
+		freeze_own_lists(rc, c);
 	}
 	free(copy);
 	return c;
@@ -1129,6 +1140,8 @@ build_macro_cond(struct rule_ctx *rc, const char *text, int line)
 		    (!c->presence && add_value(rc, c, value, line) != 0)) {
 			policy_cond_free(c);
 			c = NULL;
+		} else {
+			freeze_own_lists(rc, c);
 		}
 	}
 	free(copy);
@@ -1247,9 +1260,7 @@ build_field(struct rule_ctx *rc, struct cond *parent, cfg_t *sec,
 		}
 		(void)add_value(rc, c, v, line);
 	}
-	for (unsigned i = 0; i < c->nlists; i++)
-		if (c->owns[i] && list_freeze(c->lists[i]) != 0)
-			oom(rc->ld);
+	freeze_own_lists(rc, c);
 	(void)cond_add_child(rc->ld, parent, c);
 }
 

@@ -177,10 +177,14 @@ log_decision(struct flow *f, enum stage stage, const struct rule *r,
 	    reply != NULL ? "\"" : "", extra);
 }
 
-/* effects - the add-header and dry-run rules that matched on the way. */
+/* effects - the add-header and dry-run rules that matched on the way,
+ * noted in out. */
 static void
-effects(struct flow *f, enum stage stage, const struct policy_verdict *v)
+effects(struct flow *f, enum stage stage, const struct policy_verdict *v,
+    struct flow_result *out)
 {
+	out->neffects = v->neffects;
+	memcpy(out->effects, v->effects, v->neffects * sizeof(v->effects[0]));
 	for (unsigned i = 0; i < v->neffects; i++) {
 		const struct rule *r = v->effects[i];
 		struct flow_result tmp;
@@ -227,6 +231,7 @@ clear_result(struct flow_result *out)
 	out->deferred = false;
 	out->reply = NULL;
 	out->rendered = NULL;
+	out->neffects = 0;
 	out->text[0] = '\0';
 }
 
@@ -280,17 +285,17 @@ flow_stage(struct flow *f, enum stage stage, struct flow_result *out)
 	}
 	switch (policy_eval(f->policy, stage, f->session, &v)) {
 	case POLICY_ERROR:
-		effects(f, stage, &v);
+		effects(f, stage, &v, out);
 		return flow_fail(f, stage, v.failed != NULL ?
 		    "a condition could not be evaluated" : "evaluation failed",
 		    out);
 	case POLICY_NOMATCH:
-		effects(f, stage, &v);
+		effects(f, stage, &v, out);
 		return FLOW_CONTINUE;
 	case POLICY_MATCH:
 		break;
 	}
-	effects(f, stage, &v);
+	effects(f, stage, &v, out);
 	r = v.rule;
 	out->rule = r;
 	switch (r->action) {

@@ -53,6 +53,8 @@ struct flow_result {
 	bool deferred;			/* decided at connect, answered now */
 	const struct reply *reply;	/* the wire reply, or NULL */
 	const struct reply_rendered *rendered;	/* it, rendered */
+	unsigned neffects;		/* add-header and dry-run rules met */
+	const struct rule *effects[POLICY_MAX_EFFECTS];
 	char text[REPLY_TEXT_MAX * 2];	/* as the client reads it */
 };
 

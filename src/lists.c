@@ -6,10 +6,14 @@
  *   - CIDR: two path-compressed binary prefix trees (IPv4 and IPv6) whose
  *     nodes live in one array each and point at each other by index.  A
  *     key is 128 bits, left-aligned (an IPv4 address is its top 32 bits).
- *     A node is either an entry or a fork where two prefixes part; a
- *     lookup walks down from the root and stops at the first entry that
- *     contains the address, so it costs at most one node per prefix bit.
- *     An entry inside one already in the tree is not stored.
+ *     A node is either an entry or a fork where two prefixes part, and an
+ *     entry has no children: a range inside one already listed is not
+ *     stored, and a range over listed ones replaces them.  So a lookup
+ *     follows forks one bit each to at most one entry and compares the
+ *     address with it once.  list_freeze copies the reachable nodes
+ *     depth-first into an array of the right size and, for a big tree,
+ *     adds a jump table indexed by the 16 address bits after the root
+ *     fork, which skips the first levels.
  *   - domains and addresses: the keys, normalised to lower case, go into
  *     one character arena while the list is built, with a small record of
  *     each (offset, length, flags).  list_freeze builds an open-addressing
@@ -118,6 +122,7 @@ struct list_regexes {
 	size_t nchunks, chunks_size;
 };
 
+/* A list: its name and kind, and the structure for that kind. */
 struct list {
 	char *name;
 	enum list_kind kind;
@@ -1317,10 +1322,10 @@ list_load_file(struct list *list, const char *path, list_error_fn *err,
 		fatalx("list_load_file: NULL %s", list == NULL ? "list" :
 		    "path");
 	list_check(list, list->kind, false, "list_load_file");
-	if ((fp = fopen(path, "r")) == NULL) {
-		list_report(&w, "cannot be read: %s", strerror(errno));
+	/* A file that cannot be read is the caller's to report, with the
+	 * config line that names it: only errno says why. */
+	if ((fp = fopen(path, "r")) == NULL)
 		return -1;
-	}
 	while ((n = getline(&line, &size, fp)) != -1) {
 		w.line++;
 		p = line;
@@ -1345,11 +1350,8 @@ list_load_file(struct list *list, const char *path, list_error_fn *err,
 				break;
 		}
 	}
-	if (failed != ENOMEM && !feof(fp)) {
+	if (failed != ENOMEM && !feof(fp))
 		failed = errno != 0 ? errno : EIO;
-		w.line = 0;
-		list_report(&w, "cannot be read: %s", strerror(failed));
-	}
 	free(line);
 	fclose(fp);
 	if (failed != 0) {

@@ -4,27 +4,46 @@
  *
  * A list is built once at load (list_new, list_add / list_load_file, then
  * list_freeze) and is read-only afterwards, so any number of threads may
- * match against it without locks.  Lookups allocate nothing:
- *   - CIDR: IPv4 and IPv6 ranges in a path-compressed prefix tree, so a
- *     lookup costs at most one node per prefix bit whatever the size;
- *   - domains: a hash table of exact names and one of parent domains; an
- *     entry "example.com" matches that name, ".example.com" matches its
- *     subdomains (not the name itself); case-insensitive, a trailing dot
- *     ignored;
+ * match against it without locks.  CIDR, domain and address lookups
+ * allocate nothing:
+ *   - CIDR: "192.0.2.0/24", "192.0.2.7", "2001:db8::/32", "::1".  IPv4 and
+ *     IPv6 ranges in path-compressed prefix trees (big ones with a 16-bit
+ *     jump table at the top), so a lookup costs at most one node per
+ *     prefix bit whatever the size.  Host bits set beyond the prefix are
+ *     ignored ("192.0.2.77/24" is 192.0.2.0/24).  An IPv4-mapped IPv6
+ *     address is its IPv4 address, as an entry ("::ffff:192.0.2.0/120" is
+ *     192.0.2.0/24) and as a query ("::ffff:192.0.2.1" matches
+ *     192.0.2.0/24); so IPv6 ranges such as "::/0" do not match it;
+ *   - domains: a hash table of names, each flagged exact or parent or
+ *     both: an entry "example.com" matches that name, ".example.com" its
+ *     subdomains at any depth (not the name itself, nor
+ *     "badexample.com"); case-insensitive (ASCII), a trailing dot ignored.
+ *     Labels take letters, digits, '-', '_' and UTF-8 bytes; "*.x" is
+ *     refused with a pointer to ".x";
  *   - addresses: "user@example.com" matches that address, "@example.com"
- *     any address at that domain, "user@" that local part at any domain;
- *     case-insensitive;
+ *     any address at that domain (not its subdomains), "user@" that local
+ *     part at any domain (not a bare "user" without '@'); "<...>" around
+ *     an entry or a query is dropped, and "<>" matches the null sender "";
+ *     case-insensitive (ASCII, local part included), a trailing dot on the
+ *     domain ignored;
  *   - regexes: POSIX extended regular expressions, written "/pattern/" or
  *     "/pattern/i" (case-insensitive) or as a bare pattern; matched in
- *     order, first match wins.
+ *     order, first match wins.  Matching calls regexec(3), which allocates
+ *     inside the C library and costs time in proportion to the list.
  * So a list of 100,000 CIDRs, domains or addresses costs about what one of
- * ten does.
+ * ten does.  Entries are trimmed of surrounding blanks, in files and
+ * inline alike; in files, lines whose first non-blank is '#' are comments.
  *
  * Ownership: the list owns copies of everything added; list_free releases
- * it all.  Failure: list_add and list_load_file report bad entries through
- * the caller's error callback with the file and line and go on, so one run
- * reports every bad entry; they return -1 when any entry was bad or the file
- * could not be read (errno kept), and on out of memory.
+ * it all.  Failure: list_add and list_load_file report each bad entry once
+ * through the caller's error callback (which may be NULL), with the file
+ * and line, and go on, so one run reports every bad entry; they return -1
+ * with errno EINVAL when any entry was bad, ENOMEM (also reported) when out
+ * of memory, and for list_load_file the open or read error when the file
+ * cannot be read (not reported: the caller names the file and its config
+ * line).  Matching a NULL text gives false.  Misuse (adding to a frozen
+ * list, matching an unfrozen one or one of another kind) is a programmer
+ * error: fatalx().
  */
 #ifndef REPLYMILTER_LISTS_H
 #define REPLYMILTER_LISTS_H

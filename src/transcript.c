@@ -60,12 +60,14 @@ print_result(struct replay *rp, enum stage stage,
 	fprintf(out, "%s: ", stage_name(stage));
 	switch (res->outcome) {
 	case FLOW_CONTINUE:
-		if (res->rule != NULL)
-			fprintf(out, "continue (rule \"%s\")\n", res->rule->name);
-		else if (stage == STAGE_CONNECT && flow_pending(rp->flow))
-			fprintf(out, "continue (a decision was taken; libmilter "
-			    "cannot reply at connect, so it is answered at the "
-			    "next stage)\n");
+		if (stage == STAGE_CONNECT && flow_pending(rp->flow))
+			fprintf(out, "%s by rule \"%s\", answered at the next "
+			    "stage (libmilter cannot reply at connect)\n",
+			    policy_action_name(res->rule->action),
+			    res->rule->name);
+		else if (res->rule != NULL)
+			fprintf(out, "continue by rule \"%s\"\n",
+			    res->rule->name);
 		else
 			fprintf(out, "continue\n");
 		return;
@@ -97,6 +99,25 @@ print_result(struct replay *rp, enum stage stage,
 	fputc('\n', out);
 }
 
+/* print_effects - the dry-run and add-header rules met at a stage. */
+static void
+print_effects(struct replay *rp, enum stage stage,
+    const struct flow_result *res)
+{
+	for (unsigned i = 0; i < res->neffects; i++) {
+		const struct rule *r = res->effects[i];
+
+		if (r->dry_run)
+			fprintf(rp->out, "%s: dry run: rule \"%s\" would %s\n",
+			    stage_name(stage), r->name,
+			    policy_action_name(r->action));
+		else
+			fprintf(rp->out, "%s: rule \"%s\" adds header %s at "
+			    "end of message\n", stage_name(stage), r->name,
+			    r->header_name);
+	}
+}
+
 /* run_stage - evaluate a stage and print it; the outcome. */
 static enum flow_outcome
 run_stage(struct replay *rp, enum stage stage)
@@ -104,6 +125,7 @@ run_stage(struct replay *rp, enum stage stage)
 	struct flow_result res;
 	enum flow_outcome o = flow_stage(rp->flow, stage, &res);
 
+	print_effects(rp, stage, &res);
 	print_result(rp, stage, &res);
 	return o;
 }
