@@ -787,13 +787,11 @@ build_lists(struct loader *ld, cfg_t *cfg, struct policy *p)
 			else
 				snprintf(full, sizeof(full), "%.*s/%s",
 				    (int)(strrchr(from, '/') - from), from, file);
-			unsigned before = ld->counts.errors;
-
 			errno = 0;
-			/* list_error reports bad lines; a file that cannot
-			 * be read may only set errno. */
+			/* list_error reports bad lines (errno EINVAL); a file
+			 * that cannot be read only sets errno. */
 			if (list_load_file(nl->list, full, list_error, &lc) != 0 &&
-			    ld->counts.errors == before)
+			    errno != EINVAL)
 				report_at(ld, REGISTRY_ERROR, fline, "%s: cannot "
 				    "read %s: %s", what, full, errno != 0 ?
 				    strerror(errno) : "unknown error");

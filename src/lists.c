@@ -11,9 +11,9 @@
  *     stored, and a range over listed ones replaces them.  So a lookup
  *     follows forks one bit each to at most one entry and compares the
  *     address with it once.  list_freeze copies the reachable nodes
- *     depth-first into an array of the right size and, for a big tree,
- *     adds a jump table indexed by the 16 address bits after the root
- *     fork, which skips the first levels.
+ *     depth-first into an array of the right size and, for a tree of
+ *     more than 256 nodes, adds a jump table indexed by the 8 to 16
+ *     address bits after the root fork, which skips the first levels.
  *   - domains and addresses: the keys, normalised to lower case, go into
  *     one character arena while the list is built, with a small record of
  *     each (offset, length, flags).  list_freeze builds an open-addressing
@@ -54,8 +54,8 @@
 #define LIST_MSG_SIZE 1024
 #define LIST_REGEX_CHUNK 256
 #define LIST_ADDR_SIZE 64	/* more than INET6_ADDRSTRLEN */
-#define LIST_JUMP_BITS 16
-#define LIST_JUMP_MIN_NODES 4096	/* smaller trees have no jump table */
+#define LIST_JUMP_BITS_MIN 8	/* smaller trees have no jump table */
+#define LIST_JUMP_BITS_MAX 16
 
 #define LIST_F_EXACT 1u
 #define LIST_F_PARENT 2u
@@ -77,10 +77,12 @@ struct list_node {
 	bool entry;		/* Whether the prefix is in the list. */
 };
 
-/* A prefix tree; node 0 is never used, so that 0 can mean none.  A big
- * tree also has a jump table: indexed by the LIST_JUMP_BITS address bits
- * after the root fork, it gives the node where a walk from the root would
- * be by then, so a lookup skips the first levels. */
+/* A prefix tree; node 0 is never used, so that 0 can mean none.  A tree
+ * of more than 2^LIST_JUMP_BITS_MIN nodes also has a jump table: indexed by
+ * the jump_bits address bits after the root fork (about log2 of the node
+ * count, so the table costs at most 4 bytes a node), it gives the node
+ * where a walk from the root would be by then, so a lookup skips the
+ * first levels. */
 struct list_tree {
 	struct list_node *nodes;
 	uint32_t count;		/* Nodes in use, node 0 included. */
@@ -88,6 +90,7 @@ struct list_tree {
 	uint32_t root;
 	uint32_t *jump;		/* From list_freeze, for big trees. */
 	unsigned jump_base;	/* The first address bit jump is indexed by. */
+	unsigned jump_bits;	/* How many bits it is indexed by. */
 };
 
 /* A key added but not yet hashed: where it lies in the arena. */
@@ -441,7 +444,7 @@ list_tree_find(const struct list_tree *t, const uint64_t key[2])
 
 	if (t->jump != NULL)
 		idx = t->jump[list_key_bits(key, t->jump_base,
-		    LIST_JUMP_BITS)];
+		    t->jump_bits)];
 	/* Entries have no children, so the walk follows forks by one bit
 	 * each to at most one entry, and compares the key only there: an
 	 * address that left the forks' common prefix on the way fails that
@@ -517,20 +520,22 @@ list_tree_compact(struct list_tree *t)
 static int
 list_tree_jump(struct list_tree *t)
 {
-	const uint32_t n = UINT32_C(1) << LIST_JUMP_BITS;
 	const struct list_node *root, *node;
+	unsigned base, end, bits = 0;
 	uint64_t key[2];
-	unsigned base, end;
-	uint32_t idx;
+	uint32_t idx, n;
 
-	if (t->jump != NULL || t->count < LIST_JUMP_MIN_NODES ||
+	while (bits < LIST_JUMP_BITS_MAX && t->count >> (bits + 1) != 0)
+		bits++;
+	if (t->jump != NULL || bits < LIST_JUMP_BITS_MIN ||
 	    t->nodes[t->root].entry)
 		return 0;
 	root = &t->nodes[t->root];
 	base = root->len;
-	end = base + LIST_JUMP_BITS;
+	end = base + bits;
 	if (end > 128)
 		return 0;
+	n = UINT32_C(1) << bits;
 	if ((t->jump = malloc((size_t)n * sizeof(*t->jump))) == NULL)
 		return -1;
 	for (uint32_t b = 0; b < n; b++) {
@@ -538,19 +543,21 @@ list_tree_jump(struct list_tree *t)
 		 * is one of these. */
 		key[0] = root->key[0];
 		key[1] = root->key[1];
-		for (unsigned i = 0; i < LIST_JUMP_BITS; i++)
-			if ((b >> (LIST_JUMP_BITS - 1 - i)) & 1)
+		for (unsigned i = 0; i < bits; i++)
+			if ((b >> (bits - 1 - i)) & 1)
 				key[(base + i) / 64] |= UINT64_C(1) <<
 				    (63 - (base + i) % 64);
-		for (idx = t->root; idx != 0; idx = node->child[list_key_bit(key,
-		    node->len)]) {
+		idx = t->root;
+		while (idx != 0) {
 			node = &t->nodes[idx];
 			if (node->entry || node->len >= end)
 				break;
+			idx = node->child[list_key_bit(key, node->len)];
 		}
 		t->jump[b] = idx;
 	}
 	t->jump_base = base;
+	t->jump_bits = bits;
 	return 0;
 }
 

@@ -7,13 +7,14 @@
  * match against it without locks.  CIDR, domain and address lookups
  * allocate nothing:
  *   - CIDR: "192.0.2.0/24", "192.0.2.7", "2001:db8::/32", "::1".  IPv4 and
- *     IPv6 ranges in path-compressed prefix trees (big ones with a 16-bit
- *     jump table at the top), so a lookup costs at most one node per
- *     prefix bit whatever the size.  Host bits set beyond the prefix are
- *     ignored ("192.0.2.77/24" is 192.0.2.0/24).  An IPv4-mapped IPv6
- *     address is its IPv4 address, as an entry ("::ffff:192.0.2.0/120" is
- *     192.0.2.0/24) and as a query ("::ffff:192.0.2.1" matches
- *     192.0.2.0/24); so IPv6 ranges such as "::/0" do not match it;
+ *     IPv6 ranges in path-compressed prefix trees (big ones with a jump
+ *     table of up to 16 bits at the top), so a lookup costs at most one
+ *     node per prefix bit whatever the size.  Host bits set beyond the
+ *     prefix are ignored ("192.0.2.77/24" is 192.0.2.0/24).  An
+ *     IPv4-mapped IPv6 address is its IPv4 address, as an entry
+ *     ("::ffff:192.0.2.0/120" is 192.0.2.0/24) and as a query
+ *     ("::ffff:192.0.2.1" matches 192.0.2.0/24); so IPv6 ranges such as
+ *     "::/0" do not match it;
  *   - domains: a hash table of names, each flagged exact or parent or
  *     both: an entry "example.com" matches that name, ".example.com" its
  *     subdomains at any depth (not the name itself, nor
