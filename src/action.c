@@ -63,8 +63,9 @@ action_add_headers(SMFICTX *ctx, const struct flow *f)
 
 	h = flow_headers(f, &n);
 	for (unsigned i = 0; i < n; i++)
-		if (smfi_addheader(ctx, (char *)h[i].name, (char *)h[i].value)
-		    != MI_SUCCESS) {
+		if ((h[i].prepend ? smfi_insheader(ctx, 0, (char *)h[i].name,
+		    (char *)h[i].value) : smfi_addheader(ctx, (char *)h[i].name,
+		    (char *)h[i].value)) != MI_SUCCESS) {
 			log_warnx("libmilter refused to add header %s (was "
 			    "SMFIF_ADDHDRS negotiated?)", h[i].name);
 			rc = -1;

@@ -17,6 +17,7 @@
 enum check_id {
 	CHECK_SPF,
 	CHECK_DKIM,
+	CHECK_DKIM_AUTHOR,
 	CHECK_DMARC,
 	CHECK_ARC,
 	CHECK_IPREV,
@@ -25,13 +26,16 @@ enum check_id {
 	CHECK_NULLMX_RCPT,
 	CHECK_DNSBL,
 	CHECK_STORAGE,
+	CHECK_SIZE,
+	CHECK_TLS,
+	CHECK_AUTH,
 	CHECK_COUNT
 };
 
 /* A result is an index into the check's results[]; 0 is always "unknown",
  * the value before the check has run. */
 #define CHECK_RESULT_UNKNOWN 0
-#define CHECK_MAX_RESULTS 8
+#define CHECK_MAX_RESULTS 10
 
 struct check_def {
 	const char *name;
@@ -39,6 +43,10 @@ struct check_def {
 	const char *results[CHECK_MAX_RESULTS];	/* NULL-terminated */
 	bool performed;		/* does this build compute it in the daemon */
 	const char *what;
+	/* The reply a rule on this result gives when it names none: the
+	 * registry's code for it and the RFC's words; NULL for results that
+	 * only serve as conditions. */
+	const char *defaults[CHECK_MAX_RESULTS];
 };
 
 /* check_def - the definition of id. */

@@ -27,6 +27,8 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <arpa/inet.h>
+#include <unistd.h>
 
 #include "confread.h"
 #include "macros.h"
@@ -129,7 +131,10 @@ static const char *const root_options[] = {
 	"socket", "socket_mode", "user", "pidfile", "syslog_facility",
 	"log_level", "on_failure", "timeout", "disclose", "soft_bounce",
 	"reply_id", "dry_run_header", "body_limit", "private_codes", "list",
-	"rule",
+	"rule", "dns_server", "dns_timeout", "dns_tries", "authserv_id",
+	"trusted_authserv_ids", "add_received_spf",
+	"add_authentication_results", "spool_path", "spool_min_free",
+	"spool_min_inodes", "message_size_limit", "dnsbl",
 };
 
 /* record_line - validate callback: remember where each option was set. */
@@ -190,6 +195,10 @@ opt_line(struct loader *ld, const cfg_t *sec, const char *name, int fallback)
  * hint for misspelt options. */
 static void
 confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void
+confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	struct loader *ld = current;
 	char msg[MSG_MAX], hint[128] = "";
@@ -239,7 +248,8 @@ set_recorder(cfg_opt_t *opts)
 static cfg_opt_t cond_opts[COND_DEPTH + 1][COND_FIELD_COUNT + 4];
 static cfg_opt_t rule_opts[COND_FIELD_COUNT + 12];
 static cfg_opt_t list_opts[4];
-static cfg_opt_t root_opts[20];
+static cfg_opt_t dnsbl_opts[3];
+static cfg_opt_t root_opts[36];
 
 /* str_list - a string-list option definition. */
 static cfg_opt_t
@@ -311,6 +321,16 @@ build_schema(void)
 		set_recorder(list_opts);
 	}
 	{
+		cfg_opt_t zopts[] = {
+			CFG_STR("zone", NULL, CFGF_NODEFAULT),
+			CFG_STR_LIST("returns", NULL, CFGF_NODEFAULT),
+			CFG_END(),
+		};
+
+		memcpy(dnsbl_opts, zopts, sizeof(zopts));
+		set_recorder(dnsbl_opts);
+	}
+	{
 		cfg_opt_t ropts[] = {
 			CFG_STR("socket", DEFAULT_SOCKET, CFGF_NONE),
 			CFG_STR("socket_mode", "0660", CFGF_NONE),
@@ -327,6 +347,21 @@ build_schema(void)
 			    CFGF_NONE),
 			CFG_INT("body_limit", DEFAULT_BODY_LIMIT, CFGF_NONE),
 			CFG_STR_LIST("private_codes", NULL, CFGF_NODEFAULT),
+			CFG_STR("dns_server", "", CFGF_NONE),
+			CFG_INT("dns_timeout", 5, CFGF_NONE),
+			CFG_INT("dns_tries", 2, CFGF_NONE),
+			CFG_STR("authserv_id", NULL, CFGF_NODEFAULT),
+			CFG_STR_LIST("trusted_authserv_ids", NULL,
+			    CFGF_NODEFAULT),
+			CFG_BOOL("add_received_spf", cfg_false, CFGF_NONE),
+			CFG_BOOL("add_authentication_results", cfg_false,
+			    CFGF_NONE),
+			CFG_STR("spool_path", NULL, CFGF_NODEFAULT),
+			CFG_STR("spool_min_free", "100M", CFGF_NONE),
+			CFG_INT("spool_min_inodes", 1000, CFGF_NONE),
+			CFG_STR("message_size_limit", "0", CFGF_NONE),
+			CFG_SEC("dnsbl", dnsbl_opts, CFGF_MULTI | CFGF_TITLE |
+			    CFGF_NO_TITLE_DUPES),
 			CFG_SEC("list", list_opts, CFGF_MULTI | CFGF_TITLE |
 			    CFGF_NO_TITLE_DUPES),
 			CFG_SEC("rule", rule_opts, CFGF_MULTI | CFGF_TITLE |
@@ -1447,6 +1482,35 @@ complete_reply(struct rule_ctx *rc, struct reply *reply, int line)
 	return 0;
 }
 
+/* default_reply_text - the reply a rule gets when it names none, from
+ * what it tests: a check's result (its registered code), a recipient
+ * count or a size; NULL when nothing says. */
+static const char *
+default_reply_text(const struct rule *r)
+{
+	if (r->cond == NULL)
+		return NULL;
+	for (unsigned i = 0; i < r->cond->nchildren; i++) {
+		const struct cond *c = r->cond->children[i];
+
+		if (c->type != COND_MATCH)
+			continue;
+		if (c->field == COND_RCPT_COUNT)
+			return "452 4.5.3 Too many recipients";
+		if (c->field == COND_SIZE)
+			return "552 5.3.4 Message too big for system";
+		if (c->field == COND_CHECK &&
+		    __builtin_popcount(c->check_results) == 1) {
+			unsigned result =
+			    (unsigned)__builtin_ctz(c->check_results);
+
+			if (check_def(c->check)->defaults[result] != NULL)
+				return check_def(c->check)->defaults[result];
+		}
+	}
+	return NULL;
+}
+
 /* build_action_reply - the rule's action, reply and header, completed and
  * checked. */
 static void
@@ -1487,6 +1551,20 @@ build_action_reply(struct rule_ctx *rc, cfg_t *sec, int line)
 		report_at(rc->ld, REGISTRY_ERROR, rline, "rule \"%s\": reply: %s",
 		    r->name, err);
 		return;
+	}
+	if (reply == NULL && header == NULL) {
+		const char *def = default_reply_text(r);
+		unsigned cls = def != NULL ? (unsigned)(def[0] - '0') : 0;
+
+		/* The check's own code, when the action agrees with it. */
+		if (def != NULL && (action == NULL ||
+		    (r->action == POLICY_REJECT && cls == 5) ||
+		    (r->action == POLICY_TEMPFAIL && cls == 4)) &&
+		    (reply = reply_parse(&def, 1, err, sizeof(err))) == NULL) {
+			report_at(rc->ld, REGISTRY_ERROR, line, "rule \"%s\": "
+			    "default reply: %s", r->name, err);
+			return;
+		}
 	}
 	if (action == NULL) {
 		unsigned cls = 0;
@@ -1957,6 +2035,199 @@ collect_macros(struct loader *ld, struct policy *p, const struct cond *c)
 }
 
 /* -------------------------------------------------------------------------
+ * The built-in checks' settings.
+ */
+
+/* cond_checks - the bit set of check ids the tree c reads. */
+static unsigned
+cond_checks(const struct cond *c)
+{
+	unsigned mask = 0;
+
+	for (unsigned i = 0; i < c->nchildren; i++)
+		mask |= cond_checks(c->children[i]);
+	if (c->type == COND_MATCH && c->field == COND_CHECK)
+		mask |= 1u << c->check;
+	return mask;
+}
+
+/* add_macro - make the milter ask for macro name (for a check). */
+static void
+add_macro(struct loader *ld, struct policy *p, const char *name)
+{
+	char **n;
+
+	for (unsigned i = 0; i < p->nmacros; i++)
+		if (strcmp(p->macros[i], name) == 0)
+			return;
+	if ((n = realloc(p->macros, (p->nmacros + 1) * sizeof(*n))) == NULL ||
+	    (n[p->nmacros] = strdup(name)) == NULL) {
+		if (n != NULL)
+			p->macros = n;
+		oom(ld);
+		return;
+	}
+	p->macros = n;
+	p->nmacros++;
+}
+
+/* first_check_line - the line of the first rule reading check id. */
+static int
+first_check_line(const struct policy *p, enum check_id id)
+{
+	for (unsigned i = 0; i < p->nrules; i++)
+		if (p->rules[i]->cond != NULL &&
+		    (cond_checks(p->rules[i]->cond) & (1u << id)))
+			return (int)p->rules[i]->line;
+	return 0;
+}
+
+/* build_dnsbl - the dnsbl sections as zones. */
+static void
+build_dnsbl(struct loader *ld, cfg_t *cfg, struct checks_config *c)
+{
+	unsigned n = cfg_size(cfg, "dnsbl");
+
+	if (n > 0 && (c->zones = calloc(n, sizeof(*c->zones))) == NULL) {
+		oom(ld);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		cfg_t *sec = cfg_getnsec(cfg, "dnsbl", i);
+		const char *zone = cfg_getstr(sec, "zone");
+		int line = (int)confread_section_line(ld->text, "dnsbl",
+		    cfg_title(sec));
+		struct dnsbl_zone *z = &c->zones[c->nzones];
+
+		if (zone == NULL)
+			zone = cfg_title(sec);
+		if ((z->zone = strdup(zone)) == NULL) {
+			oom(ld);
+			return;
+		}
+		c->nzones++;
+		for (unsigned k = 0; k < cfg_size(sec, "returns"); k++) {
+			const char *code = cfg_getnstr(sec, "returns", k);
+
+			if (z->ncodes == DNSBL_MAX_CODES ||
+			    inet_pton(AF_INET, code, &z->codes[z->ncodes]) != 1) {
+				report_at(ld, REGISTRY_ERROR, opt_line(ld, sec,
+				    "returns", line), "dnsbl \"%s\": returns "
+				    "\"%s\": give up to %d IPv4 answers such as "
+				    "127.0.0.2", cfg_title(sec), code,
+				    DNSBL_MAX_CODES);
+				continue;
+			}
+			z->ncodes++;
+		}
+	}
+}
+
+/* build_checks - the checks' settings, and which checks the rules read. */
+static void
+build_checks(struct loader *ld, cfg_t *cfg, struct policy *p)
+{
+	struct checks_config *c = calloc(1, sizeof(*c));
+	const char *server = cfg_getstr(cfg, "dns_server"), *text;
+	long timeout = cfg_getint(cfg, "dns_timeout");
+	long tries = cfg_getint(cfg, "dns_tries");
+	unsigned long size;
+	char err[256];
+
+	if ((p->checks = c) == NULL) {
+		oom(ld);
+		return;
+	}
+	for (unsigned i = 0; i < p->nrules; i++)
+		if (p->rules[i]->cond != NULL)
+			c->needed |= cond_checks(p->rules[i]->cond);
+	c->received_spf = cfg_getbool(cfg, "add_received_spf");
+	c->authentication_results = cfg_getbool(cfg,
+	    "add_authentication_results");
+	if (c->received_spf || c->authentication_results)
+		c->needed |= 1u << CHECK_SPF;
+	if (c->authentication_results)
+		c->needed |= 1u << CHECK_IPREV;
+	if (c->needed & (1u << CHECK_AUTH_MULTI))
+		c->needed |= (1u << CHECK_SPF) | (1u << CHECK_IPREV) |
+		    (1u << CHECK_DKIM);
+	if (timeout < 1 || timeout > 60)
+		report_at(ld, REGISTRY_ERROR, opt_line(ld, cfg, "dns_timeout",
+		    0), "dns_timeout %ld: give seconds from 1 to 60", timeout);
+	if (tries < 1 || tries > 5)
+		report_at(ld, REGISTRY_ERROR, opt_line(ld, cfg, "dns_tries", 0),
+		    "dns_tries %ld: give 1 to 5", tries);
+	if ((c->dns = dns_new(server, (unsigned)(timeout < 1 ? 1 : timeout) *
+	    1000u, (unsigned)(tries < 1 ? 1 : tries), err, sizeof(err))) ==
+	    NULL)
+		report_at(ld, REGISTRY_ERROR, opt_line(ld, cfg, "dns_server",
+		    0), "dns_server \"%s\": %s", server, err);
+	if ((text = cfg_getstr(cfg, "authserv_id")) != NULL) {
+		c->authserv_id = xstrdup(ld, text);
+	} else {
+		char host[256] = "localhost";
+
+		(void)gethostname(host, sizeof(host) - 1);
+		c->authserv_id = xstrdup(ld, host);
+	}
+	c->ntrusted = cfg_size(cfg, "trusted_authserv_ids");
+	if (c->ntrusted > 0 && (c->trusted = calloc(c->ntrusted,
+	    sizeof(char *))) == NULL) {
+		c->ntrusted = 0;
+		oom(ld);
+	}
+	for (unsigned i = 0; i < c->ntrusted; i++)
+		c->trusted[i] = xstrdup(ld, cfg_getnstr(cfg,
+		    "trusted_authserv_ids", i));
+	build_dnsbl(ld, cfg, c);
+	if ((text = cfg_getstr(cfg, "spool_path")) != NULL) {
+		unsigned long min_free = 0;
+		long min_inodes = cfg_getint(cfg, "spool_min_inodes");
+
+		if (parse_size(cfg_getstr(cfg, "spool_min_free"), &min_free) !=
+		    0)
+			report_at(ld, REGISTRY_ERROR, opt_line(ld, cfg,
+			    "spool_min_free", 0), "spool_min_free \"%s\": give "
+			    "a size such as \"100M\"", cfg_getstr(cfg,
+			    "spool_min_free"));
+		if ((c->storage = storage_new(text, min_free, min_inodes < 0 ?
+		    0 : (unsigned long long)min_inodes)) == NULL)
+			oom(ld);
+	}
+	if (parse_size(cfg_getstr(cfg, "message_size_limit"), &size) != 0)
+		report_at(ld, REGISTRY_ERROR, opt_line(ld, cfg,
+		    "message_size_limit", 0), "message_size_limit \"%s\": "
+		    "give a size such as \"50M\", or 0 for none",
+		    cfg_getstr(cfg, "message_size_limit"));
+	else
+		c->size_limit = size;
+	/* A check with nothing to work on is a mistake, not a quiet "never". */
+	if ((c->needed & (1u << CHECK_DNSBL)) && c->nzones == 0)
+		report_at(ld, REGISTRY_ERROR, first_check_line(p, CHECK_DNSBL),
+		    "check dnsbl needs zones: add a dnsbl \"NAME\" { zone = "
+		    "\"bl.example.org\" } section");
+	if ((c->needed & (1u << CHECK_STORAGE)) && c->storage == NULL)
+		report_at(ld, REGISTRY_ERROR, first_check_line(p,
+		    CHECK_STORAGE), "check storage needs spool_path, e.g. "
+		    "spool_path = \"/var/spool/postfix\"");
+	if ((c->needed & (1u << CHECK_SIZE)) && c->size_limit == 0)
+		report_at(ld, REGISTRY_ERROR, first_check_line(p, CHECK_SIZE),
+		    "check size needs message_size_limit, e.g. "
+		    "message_size_limit = \"50M\"");
+	if (((c->needed >> CHECK_DKIM) & 1u) + ((c->needed >> CHECK_DMARC) &
+	    1u) + ((c->needed >> CHECK_ARC) & 1u) +
+	    ((c->needed >> CHECK_DKIM_AUTHOR) & 1u) > 0 && c->ntrusted == 0)
+		report_at(ld, REGISTRY_WARNING, 0, "DKIM, DMARC and ARC results "
+		    "come from Authentication-Results headers of trusted "
+		    "verifiers, and trusted_authserv_ids names none: those "
+		    "results stay unknown (--test can stand in for them)");
+	if (c->needed & (1u << CHECK_TLS))
+		add_macro(ld, p, "{tls_version}");
+	if (c->needed & (1u << CHECK_AUTH))
+		add_macro(ld, p, "{auth_authen}");
+}
+
+/* -------------------------------------------------------------------------
  * The load.
  */
 
@@ -2011,6 +2282,7 @@ conf_load(const char *path, conf_diag_fn *diag, void *arg,
 	for (unsigned i = 0; i < p->nrules; i++)
 		if (p->rules[i]->cond != NULL)
 			collect_macros(&ld, p, p->rules[i]->cond);
+	build_checks(&ld, cfg, p);
 	if (ld.counts.errors == 0)
 		lint(&ld, p);
 out:

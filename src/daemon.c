@@ -363,12 +363,17 @@ reload(struct daemon *d)
 		    strcmp(old->settings.user, new->settings.user) != 0))
 			log_warnx("reload: socket and user changes take effect "
 			    "at the next restart");
-		report_changes(old, new);
-		policy_unref(old);
 	}
 	if (!d->opt->has_level)
 		log_set_level(new->settings.log_level);
-	milter_set_policy(new);
+	milter_set_policy(policy_ref(new));
+	/* The report comes once the new policy serves, so its last line
+	 * means "reloaded". */
+	if (old != NULL) {
+		report_changes(old, new);
+		policy_unref(old);
+	}
+	policy_unref(new);
 }
 
 /* report_hits - SIGUSR1: every rule's hit counter. */

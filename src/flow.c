@@ -17,6 +17,8 @@
 struct flow {
 	struct policy *policy;
 	struct session *session;
+	struct checks_state *checks;
+	bool run_checks;
 	const struct rule *pending;	/* decided at connect */
 	bool conn_accepted;
 	bool msg_accepted;
@@ -32,11 +34,14 @@ flow_new(struct policy *p)
 
 	if (f == NULL)
 		return NULL;
-	if ((f->session = session_new(p->settings.body_limit)) == NULL) {
+	if ((f->session = session_new(p->settings.body_limit)) == NULL ||
+	    (f->checks = checks_state_new()) == NULL) {
+		session_free(f->session);
 		free(f);
 		return NULL;
 	}
 	f->policy = policy_ref(p);
+	f->run_checks = true;
 	return f;
 }
 
@@ -45,6 +50,7 @@ flow_free(struct flow *f)
 {
 	if (f == NULL)
 		return;
+	checks_state_free(f->checks);
 	session_free(f->session);
 	policy_unref(f->policy);
 	free(f);
@@ -83,9 +89,16 @@ flow_outcome_name(enum flow_outcome o)
 }
 
 void
+flow_run_checks(struct flow *f, bool on)
+{
+	f->run_checks = on;
+}
+
+void
 flow_begin_message(struct flow *f)
 {
 	session_begin_message(f->session);
+	checks_begin_message(f->checks);
 	f->msg_accepted = false;
 	f->nheaders = 0;
 }
@@ -122,7 +135,7 @@ render(struct flow *f, const struct reply *r, const struct rule *rule,
 
 /* add_header - remember a header for end of message (value copied). */
 static void
-add_header(struct flow *f, const char *name, const char *value)
+add_header(struct flow *f, const char *name, const char *value, bool prepend)
 {
 	char *copy;
 
@@ -145,6 +158,7 @@ add_header(struct flow *f, const char *name, const char *value)
 			in++;
 	}
 	f->headers[f->nheaders].name = name;
+	f->headers[f->nheaders].prepend = prepend;
 	f->headers[f->nheaders++].value = copy;
 }
 
@@ -163,13 +177,34 @@ queue_id(const struct session *s)
 	return s->queue_id[0] != '\0' ? s->queue_id : "NOQUEUE";
 }
 
+/* one_line - text with its line breaks shown as " / ", into buf, so a
+ * multi-line reply stays one log line; returns buf. */
+static const char *
+one_line(const char *text, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	for (; *text != '\0' && used + 4 < size; text++) {
+		if (*text == '\n') {
+			memcpy(buf + used, " / ", 3);
+			used += 3;
+		} else {
+			buf[used++] = *text;
+		}
+	}
+	buf[used] = '\0';
+	return buf;
+}
+
 /* log_decision - the one log line of a decision. */
 static void
 log_decision(struct flow *f, enum stage stage, const struct rule *r,
     const char *action, const char *reply, const char *extra)
 {
-	char client[300];
+	char client[300], line[REPLY_TEXT_MAX * 2 + 64];
 
+	if (reply != NULL)
+		reply = one_line(reply, line, sizeof(line));
 	log_info("%s: client=%s stage=%s rule=%s id=%s action=%s%s%s%s%s",
 	    queue_id(f->session), client_text(f->session, client,
 	    sizeof(client)), stage_name(stage), r->name, r->id, action,
@@ -193,7 +228,7 @@ effects(struct flow *f, enum stage stage, const struct policy_verdict *v,
 		if (r->action == POLICY_ADD_HEADER && !r->dry_run) {
 			render(f, r->header_value, r, &tmp);
 			add_header(f, r->header_name, f->rendered.nlines > 0 ?
-			    f->rendered.lines[0] : "");
+			    f->rendered.lines[0] : "", false);
 			log_decision(f, stage, r, "add-header", NULL, "");
 			continue;
 		}
@@ -218,8 +253,24 @@ effects(struct flow *f, enum stage stage, const struct policy_verdict *v,
 			if (*p == '\n')
 				*p = ' ';
 		if (stage >= STAGE_MAIL)
-			add_header(f, f->policy->settings.dry_run_header, value);
+			add_header(f, f->policy->settings.dry_run_header, value,
+			    false);
 	}
+}
+
+/* trace_headers - Received-SPF and Authentication-Results for what
+ * replymilter checked itself, when the config asks for them. */
+static void
+trace_headers(struct flow *f)
+{
+	struct checks_header h[2];
+	unsigned n;
+
+	if (f->policy->checks == NULL)
+		return;
+	n = checks_trace_headers(f->policy->checks, f->checks, f->session, h);
+	for (unsigned i = 0; i < n; i++)
+		add_header(f, h[i].name, h[i].value, true);
 }
 
 /* clear_result - an empty result: continue, no rule, no text. */
@@ -256,14 +307,15 @@ enum flow_outcome
 flow_fail(struct flow *f, enum stage stage, const char *why,
     struct flow_result *out)
 {
-	char client[300];
+	char client[300], line[REPLY_TEXT_MAX * 2 + 64];
 
 	clear_result(out);
 	out->outcome = FLOW_FAIL;
 	render(f, f->policy->settings.failure_reply, NULL, out);
 	log_msg(LOG_LEVEL_WARNING, "%s: client=%s stage=%s failure=\"%s\" "
 	    "reply=\"%s\"", queue_id(f->session), client_text(f->session,
-	    client, sizeof(client)), stage_name(stage), why, out->text);
+	    client, sizeof(client)), stage_name(stage), why,
+	    one_line(out->text, line, sizeof(line)));
 	if (stage == STAGE_RCPT)
 		session_drop_last_rcpt(f->session);
 	return FLOW_FAIL;
@@ -283,6 +335,11 @@ flow_stage(struct flow *f, enum stage stage, struct flow_result *out)
 		f->pending = NULL;
 		return deliver(f, stage, r, true, out);
 	}
+	if (f->run_checks &&
+	    checks_run(f->policy->checks, f->checks, stage, f->session) != 0)
+		return flow_fail(f, stage, "out of memory in a check", out);
+	if (stage == STAGE_EOM)
+		trace_headers(f);
 	switch (policy_eval(f->policy, stage, f->session, &v)) {
 	case POLICY_ERROR:
 		effects(f, stage, &v, out);

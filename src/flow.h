@@ -45,6 +45,7 @@ enum flow_outcome {
 struct flow_header {
 	const char *name;
 	const char *value;
+	bool prepend;		/* a trace header: goes on top */
 };
 
 struct flow_result {
@@ -80,6 +81,10 @@ enum flow_outcome flow_stage(struct flow *f, enum stage stage,
 /* flow_fail - the failure reply in *out, logged with why; FLOW_FAIL. */
 enum flow_outcome flow_fail(struct flow *f, enum stage stage,
     const char *why, struct flow_result *out);
+
+/* flow_run_checks - whether the built-in checks run (default true);
+ * --test turns them off and stands in for their results. */
+void flow_run_checks(struct flow *f, bool on);
 
 /* flow_begin_message - a new message starts (MAIL FROM). */
 void flow_begin_message(struct flow *f);

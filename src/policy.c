@@ -285,6 +285,8 @@ policy_rule_values(const struct rule *r, const struct session *s,
 	    NULL;
 	out->v[REPLY_VAR_RULE] = r != NULL ? r->name : NULL;
 	out->v[REPLY_VAR_REPLY_ID] = r != NULL ? r->id : NULL;
+	out->v[REPLY_VAR_DNSBL_ZONE] = s->dnsbl_zone;
+	out->v[REPLY_VAR_DNSBL_TEXT] = s->dnsbl_text;
 }
 
 struct policy *
@@ -366,6 +368,7 @@ policy_free(struct policy *p)
 	reply_free(p->settings.failure_reply);
 	free(p->settings.dry_run_header);
 	free(p->settings.private_codes);
+	checks_config_free(p->checks);
 	free(p);
 }
 

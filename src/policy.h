@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "checks.h"
+#include "checks/runner.h"
 #include "lists.h"
 #include "log.h"
 #include "reply.h"
@@ -159,6 +160,7 @@ struct policy {
 	char **macros;
 	char **files;			/* paths read, for messages */
 	unsigned nfiles;
+	struct checks_config *checks;	/* the built-in checks' settings */
 };
 
 enum policy_result {

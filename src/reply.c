@@ -29,6 +29,8 @@ static const char *const var_names[REPLY_VAR_COUNT] = {
 	[REPLY_VAR_QUEUE_ID] = "queue_id",
 	[REPLY_VAR_RULE] = "rule",
 	[REPLY_VAR_REPLY_ID] = "reply_id",
+	[REPLY_VAR_DNSBL_ZONE] = "dnsbl_zone",
+	[REPLY_VAR_DNSBL_TEXT] = "dnsbl_text",
 };
 
 const char *
@@ -41,7 +43,7 @@ const char *
 reply_var_list(void)
 {
 	return "client_addr, client_name, helo, sender, sender_domain, rcpt, "
-	    "rcpt_domain, queue_id, rule, reply_id";
+	    "rcpt_domain, queue_id, rule, reply_id, dnsbl_zone, dnsbl_text";
 }
 
 /* var_lookup - the variable named by the len bytes at name, or -1. */

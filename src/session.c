@@ -32,6 +32,7 @@ session_new(size_t body_limit)
 		return NULL;
 	}
 	s->client_name = s->client_addr = s->helo = "";
+	s->dnsbl_zone = s->dnsbl_text = NULL;
 	session_reset_message(s);
 	return s;
 }

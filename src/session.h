@@ -74,6 +74,8 @@ struct session {
 	unsigned nmacros;
 	struct session_macro macros[SESSION_MACROS_MAX];
 	unsigned char checks[CHECK_COUNT];	/* result index per check */
+	const char *dnsbl_zone;		/* the zone that listed the client */
+	const char *dnsbl_text;		/* its TXT record, raw */
 
 	struct arena *conn_arena;
 	struct arena *msg_arena;

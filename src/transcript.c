@@ -206,6 +206,8 @@ cmd_connect(struct replay *rp, char *args)
 		fprintf(stderr, "replymilter: out of memory\n");
 		return EX_SOFTWARE;
 	}
+	/* No DNS in a replay: "check" lines stand in for the checks. */
+	flow_run_checks(rp->flow, false);
 	rp->state = ST_CONNECTED;
 	memset(rp->forced, 0, sizeof(rp->forced));
 	run_stage(rp, STAGE_CONNECT);

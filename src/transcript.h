@@ -14,7 +14,9 @@
  *   eom                      end of message (end of headers runs first)
  *   rset, quit
  * It drives the same flow as the daemon (flow.h), so its output is what the
- * MTA would send.  Output lines are "STAGE: OUTCOME", e.g.
+ * MTA would send; the built-in checks do not run (no DNS in a replay):
+ * "check" lines give their results, which hold for the connection.
+ * Output lines are "STAGE: OUTCOME", e.g.
  *   rcpt: reject by rule "spf-fail" (id spf-fail): 550 5.7.23 SPF ...
  * Failure: a line it cannot read is reported with its number and the run
  * stops (exit status EX_DATAERR); otherwise the status is 0.

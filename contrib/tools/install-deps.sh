@@ -11,7 +11,7 @@
 # (it conflicts with postfix in apt); the tests unpack it privately.
 set -eu
 
-build="build-essential autoconf automake pkg-config libmilter-dev libconfuse-dev check"
+build="build-essential autoconf automake pkg-config libmilter-dev libconfuse-dev libspf2-dev check"
 # The tests drive real MTAs: Postfix (installed, unconfigured), Sendmail
 # (downloaded and unpacked privately by the tests: it needs m4, libwrap0
 # and apt/dpkg), swaks as the SMTP client, OpenDKIM's miltertest; python3
