@@ -70,8 +70,7 @@ static const struct check_def defs[CHECK_COUNT] = {
 	[CHECK_DNSBL] = { "dnsbl", STAGE_CONNECT,
 	    { "unknown", "listed", "notlisted", "temperror" }, true,
 	    "the client in a DNS blocklist, RFC 5782",
-	    { [1] = "550 5.7.1 Client host %{client_addr} is listed in "
-	    "%{dnsbl_zone}: %{dnsbl_text}",
+	    { [1] = "550 5.7.1 Listed by %{dnsbl_zone}: %{dnsbl_text}",
 	    [3] = DNS_TEMPFAIL } },
 	[CHECK_STORAGE] = { "storage", STAGE_CONNECT,
 	    { "unknown", "low", "ok", "temperror" }, true,

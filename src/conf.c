@@ -219,6 +219,14 @@ confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 
 		snprintf(word, sizeof(word), "%.*s",
 		    (int)strcspn(p + 16, "'"), p + 16);
+		if (strcmp(word, "any") == 0 || strcmp(word, "all") == 0 ||
+		    strcmp(word, "not") == 0) {
+			if (ld != NULL)
+				report_at(ld, REGISTRY_ERROR, line, "any, all and "
+				    "not nest at most %d deep: flatten the "
+				    "conditions", COND_DEPTH);
+			return;
+		}
 		best = nearest(word, cond_options, COND_FIELD_COUNT);
 		if (best == NULL)
 			best = nearest(word, rule_options,
@@ -1194,9 +1202,16 @@ build_check_cond(struct rule_ctx *rc, const char *text, int line)
 	if (copy == NULL)
 		return NULL;
 	if (check_lookup(name, &id) != 0) {
+		const char *best = NULL;
+
+		for (int i = 0; i < CHECK_COUNT && best == NULL; i++)
+			if (spell_distance(name, check_def((enum check_id)i)->name)
+			    <= 2)
+				best = check_def((enum check_id)i)->name;
 		report_at(rc->ld, REGISTRY_ERROR, line, "rule \"%s\": unknown "
-		    "check \"%s\" (known: %s)", rc->rule->name, name,
-		    check_names());
+		    "check \"%s\"%s%s%s (known: %s)", rc->rule->name, name,
+		    best ? "; did you mean \"" : "", best ? best : "",
+		    best ? "\"?" : "", check_names());
 		goto out;
 	}
 	def = check_def(id);
@@ -1218,9 +1233,17 @@ build_check_cond(struct rule_ctx *rc, const char *text, int line)
 		int result = check_result_lookup(id, tok);
 
 		if (result <= 0) {
+			const char *best = NULL;
+
+			for (int i = 1; i < CHECK_MAX_RESULTS && best == NULL &&
+			    def->results[i] != NULL; i++)
+				if (spell_distance(tok, def->results[i]) <= 2)
+					best = def->results[i];
 			report_at(rc->ld, REGISTRY_ERROR, line, "rule \"%s\": "
-			    "check %s has no result \"%s\" (results: %s)",
-			    rc->rule->name, name, tok, results);
+			    "check %s has no result \"%s\"%s%s%s (results: %s)",
+			    rc->rule->name, name, tok,
+			    best ? "; did you mean \"" : "", best ? best : "",
+			    best ? "\"?" : "", results);
 			policy_cond_free(c);
 			c = NULL;
 			goto out;
@@ -1455,6 +1478,14 @@ complete_reply(struct rule_ctx *rc, struct reply *reply, int line)
 	unsigned cls = rc->rule->action == POLICY_TEMPFAIL ? 4 : 5;
 	char err[256];
 
+	if (reply_basic(reply) == 0 && x == NULL) {
+		/* Text only: the action's policy code, as with no reply. */
+		struct registry_xcode policy = { cls, 7, 1 };
+
+		reply_set_codes(reply, 0, &policy);
+		x = reply_xcode(reply);
+		e = registry_enhanced_lookup(7, 1);
+	}
 	if (reply_basic(reply) == 0) {
 		unsigned basic = 0;
 
@@ -1670,14 +1701,17 @@ generic_of(const struct registry_xcode *x)
 	return g;
 }
 
-/* with_codes - r itself when it already has these codes, else a copy
- * with them (text kept); NULL when out of memory. */
+/* with_codes - a copy of r with these codes (text kept); r itself is
+ * freed unless it is keep (the rule's specific reply), so a chain of
+ * steps leaves one copy; NULL when out of memory. */
 static struct reply *
-with_codes(struct loader *ld, struct reply *r, unsigned basic,
-    const struct registry_xcode *x)
+with_codes(struct loader *ld, struct reply *r, const struct reply *keep,
+    unsigned basic, const struct registry_xcode *x)
 {
 	struct reply *c = reply_copy_with_codes(r, basic, x);
 
+	if (r != keep)
+		reply_free(r);
 	return c != NULL ? c : oom(ld);
 }
 
@@ -1693,6 +1727,7 @@ build_wire(struct rule_ctx *rc, int line)
 	const struct registry_xcode *x;
 	char err[256];
 
+	err[0] = '\0';
 	if (r->reply == NULL)
 		return;
 	x = reply_xcode(wire);
@@ -1706,7 +1741,8 @@ build_wire(struct rule_ctx *rc, int line)
 		if (!registry_enhanced_lists(ge, basic) &&
 		    registry_enhanced_basic_for(ge, g.cls) != 0)
 			basic = registry_enhanced_basic_for(ge, g.cls);
-		if ((wire = with_codes(rc->ld, wire, basic, &g)) == NULL ||
+		if ((wire = with_codes(rc->ld, wire, r->reply, basic, &g)) ==
+		    NULL ||
 		    reply_set_text(wire, ge->summary, err, sizeof(err)) != 0)
 			goto fail;
 		x = reply_xcode(wire);
@@ -1744,8 +1780,8 @@ build_wire(struct rule_ctx *rc, int line)
 		    reply_basic(wire) == 552) {
 			basic = reply_basic(wire) - 100;
 		}
-		if ((wire = with_codes(rc->ld, wire, basic, x != NULL ? &t :
-		    NULL)) == NULL)
+		if ((wire = with_codes(rc->ld, wire, r->reply, basic,
+		    x != NULL ? &t : NULL)) == NULL)
 			goto fail;
 		x = reply_xcode(wire);
 		r->action = POLICY_TEMPFAIL;
@@ -1756,7 +1792,7 @@ build_wire(struct rule_ctx *rc, int line)
 
 		snprintf(suffix, sizeof(suffix), " [%s]", r->id);
 		if (wire == r->reply && (wire = with_codes(rc->ld, wire,
-		    reply_basic(wire), x)) == NULL)
+		    r->reply, reply_basic(wire), x)) == NULL)
 			goto fail;
 		if (reply_append_text(wire, suffix, err, sizeof(err)) != 0)
 			goto fail;
@@ -2238,15 +2274,24 @@ conf_load(const char *path, conf_diag_fn *diag, void *arg,
     struct conf_counts *counts)
 {
 	struct loader ld = { .diag = diag, .arg = arg };
+	struct confread_error rerr;
 	struct policy *p = NULL;
 	cfg_t *cfg = NULL;
-	char err[MSG_MAX];
-	unsigned nrules;
+	unsigned nrules, unclosed;
+	bool in_string;
 
 	pthread_once(&schema_once, build_schema);
-	if ((ld.text = confread_open(path, err, sizeof(err))) == NULL) {
+	if ((ld.text = confread_open(path, &rerr)) == NULL) {
 		ld.counts.errors++;
-		diag(arg, REGISTRY_ERROR, NULL, 0, err);
+		diag(arg, REGISTRY_ERROR, rerr.file, rerr.line, rerr.message);
+		goto out;
+	}
+	if ((unclosed = confread_unclosed(ld.text, &in_string)) != 0) {
+		/* libconfuse would take the end of the file for the '}'. */
+		report_at(&ld, REGISTRY_ERROR, (int)unclosed, "%s", in_string ?
+		    "this quoted string is never closed: the file ends inside "
+		    "it" : "this section's '{' is never closed: the file ends "
+		    "first (cut short?)");
 		goto out;
 	}
 	current = &ld;

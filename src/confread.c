@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,10 +186,29 @@ resolve(const char *base, const char *path, char *out, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
+/* fail_at - fill err: the problem is at file:line; -1, for returning. */
+static int
+fail_at(struct confread_error *err, const char *file, unsigned line,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+fail_at(struct confread_error *err, const char *file, unsigned line,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(err->file, sizeof(err->file), "%s", file);
+	err->line = line;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 /* read_file - append path's lines (depth: include nesting); 0, or -1. */
 static int
 read_file(struct confread *c, const char *path, unsigned depth,
-    const char *from, unsigned from_line, char *err, size_t errsize)
+    const char *from, unsigned from_line, struct confread_error *err)
 {
 	char *data, **files;
 	size_t len, start = 0;
@@ -196,37 +216,30 @@ read_file(struct confread *c, const char *path, unsigned depth,
 
 	for (unsigned i = 0; i < depth && i <= CONFREAD_MAX_DEPTH; i++)
 		if (strcmp(c->stack[i], path) == 0) {
-			snprintf(err, errsize, "%s:%u: include loop: %s is "
-			    "already being read", from, from_line, path);
-			return -1;
+			return fail_at(err, from, from_line, "include loop: %s "
+			    "is already being read", path);
 		}
 	if (depth > CONFREAD_MAX_DEPTH) {
-		snprintf(err, errsize, "%s:%u: includes nested deeper than %d",
-		    from, from_line, CONFREAD_MAX_DEPTH);
-		return -1;
+		return fail_at(err, from, from_line, "includes nested deeper "
+		    "than %d", CONFREAD_MAX_DEPTH);
 	}
 	if ((data = slurp(path, &len)) == NULL) {
 		if (from != NULL)
-			snprintf(err, errsize, "%s:%u: cannot read included "
-			    "file %s: %s", from, from_line, path,
-			    strerror(errno));
-		else
-			snprintf(err, errsize, "%s: %s", path, strerror(errno));
-		return -1;
+			return fail_at(err, from, from_line, "cannot read "
+			    "included file %s: %s", path, strerror(errno));
+		return fail_at(err, path, 0, "%s", strerror(errno));
 	}
 	if (memchr(data, '\0', len) != NULL) {
-		snprintf(err, errsize, "%s: holds a NUL byte: not a text file",
-		    path);
 		free(data);
-		return -1;
+		return fail_at(err, path, 0, "holds a NUL byte: not a text "
+		    "file");
 	}
 	if ((files = realloc(c->files, (c->nfiles + 1) * sizeof(*files))) ==
 	    NULL || (files[c->nfiles] = strdup(path)) == NULL) {
 		if (files != NULL)
 			c->files = files;
 		free(data);
-		snprintf(err, errsize, "out of memory");
-		return -1;
+		return fail_at(err, path, 0, "out of memory");
 	}
 	c->files = files;
 	index = c->nfiles++;
@@ -241,21 +254,19 @@ read_file(struct confread *c, const char *path, unsigned depth,
 		lineno++;
 		if (include_target(data + start, llen, target, sizeof(target))) {
 			if (resolve(path, target, full, sizeof(full)) != 0) {
-				snprintf(err, errsize, "%s:%u: include path too "
-				    "long", path, lineno);
 				free(data);
-				return -1;
+				return fail_at(err, path, lineno, "include path "
+				    "too long");
 			}
-			if (read_file(c, full, depth + 1, path, lineno, err,
-			    errsize) != 0) {
+			if (read_file(c, full, depth + 1, path, lineno, err)
+			    != 0) {
 				free(data);
 				return -1;
 			}
 		} else if (append(c, data + start, llen) != 0 ||
 		    append(c, "\n", 1) != 0 || map_line(c, index, lineno) != 0) {
 			free(data);
-			snprintf(err, errsize, "out of memory");
-			return -1;
+			return fail_at(err, path, lineno, "out of memory");
 		}
 		start += llen + 1;
 	}
@@ -264,15 +275,15 @@ read_file(struct confread *c, const char *path, unsigned depth,
 }
 
 struct confread *
-confread_open(const char *path, char *err, size_t errsize)
+confread_open(const char *path, struct confread_error *err)
 {
 	struct confread *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
-		snprintf(err, errsize, "out of memory");
+		fail_at(err, path, 0, "out of memory");
 		return NULL;
 	}
-	if (read_file(c, path, 0, NULL, 0, err, errsize) != 0 ||
+	if (read_file(c, path, 0, NULL, 0, err) != 0 ||
 	    append(c, "", 0) != 0) {
 		confread_free(c);
 		return NULL;
@@ -361,4 +372,38 @@ const char *
 confread_file(const struct confread *c, size_t i)
 {
 	return i < c->nfiles ? c->files[i] : NULL;
+}
+
+unsigned
+confread_unclosed(const struct confread *c, bool *in_string)
+{
+	unsigned stack[64], depth = 0, line = 1, quote_line = 0;
+	char quote = 0;
+
+	for (const char *p = confread_buffer(c); *p != '\0'; p++) {
+		if (*p == '\n')
+			line++;
+		if (quote != 0) {
+			if (*p == '\\' && p[1] != '\0' && p[1] != '\n')
+				p++;
+			else if (*p == quote)
+				quote = 0;
+		} else if (*p == '"' || *p == '\'') {
+			quote = *p;
+			quote_line = line;
+		} else if (*p == '{') {
+			if (depth < sizeof(stack) / sizeof(stack[0]))
+				stack[depth] = line;
+			depth++;
+		} else if (*p == '}' && depth > 0) {
+			depth--;
+		}
+	}
+	*in_string = quote != 0;
+	if (quote != 0)
+		return quote_line;
+	if (depth == 0)
+		return 0;
+	return depth <= sizeof(stack) / sizeof(stack[0]) ?
+	    stack[depth - 1] : stack[0];
 }

@@ -18,14 +18,29 @@
 #ifndef REPLYMILTER_CONFREAD_H
 #define REPLYMILTER_CONFREAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define CONFREAD_MAX_DEPTH 8
 
 struct confread;
 
-/* confread_open - path read, blanked and expanded, or NULL with err. */
-struct confread *confread_open(const char *path, char *err, size_t errsize);
+/* Where reading failed: the file and line at fault (line 0 when it is
+ * the file as a whole), and what went wrong. */
+struct confread_error {
+	char file[4096];
+	unsigned line;
+	char message[512];
+};
+
+/* confread_open - path read, blanked and expanded, or NULL with *err
+ * filled. */
+struct confread *confread_open(const char *path, struct confread_error *err);
+
+/* confread_unclosed - the buffer line of a quoted string (*in_string) or a
+ * section opened and never closed before the end of the file (libconfuse
+ * would take the end for the '}'), or 0. */
+unsigned confread_unclosed(const struct confread *c, bool *in_string);
 
 /* confread_free - release; NULL is harmless. */
 void confread_free(struct confread *c);

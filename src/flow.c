@@ -133,7 +133,8 @@ render(struct flow *f, const struct reply *r, const struct rule *rule,
 	reply_format(&f->rendered, out->text, sizeof(out->text));
 }
 
-/* add_header - remember a header for end of message (value copied). */
+/* add_header - remember a header for end of message (value copied, as it
+ * is: no '%' escaping applies to headers). */
 static void
 add_header(struct flow *f, const char *name, const char *value, bool prepend)
 {
@@ -148,15 +149,7 @@ add_header(struct flow *f, const char *name, const char *value, bool prepend)
 		log_warnx("out of memory: header \"%s\" dropped", name);
 		return;
 	}
-	/* Rendering doubled each '%' for libmilter's replies; a header
-	 * value is sent as it is. */
-	for (char *in = copy, *o = copy; ; in++) {
-		*o++ = *in;
-		if (*in == '\0')
-			break;
-		if (in[0] == '%' && in[1] == '%')
-			in++;
-	}
+
 	f->headers[f->nheaders].name = name;
 	f->headers[f->nheaders].prepend = prepend;
 	f->headers[f->nheaders++].value = copy;
@@ -175,6 +168,22 @@ static const char *
 queue_id(const struct session *s)
 {
 	return s->queue_id[0] != '\0' ? s->queue_id : "NOQUEUE";
+}
+
+/* undouble - text with each "%%" (libmilter's escape) made "%", into
+ * buf; returns buf. */
+static const char *
+undouble(const char *text, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	for (; *text != '\0' && used + 1 < size; text++) {
+		buf[used++] = *text;
+		if (text[0] == '%' && text[1] == '%')
+			text++;
+	}
+	buf[used] = '\0';
+	return buf;
 }
 
 /* one_line - text with its line breaks shown as " / ", into buf, so a
@@ -226,9 +235,12 @@ effects(struct flow *f, enum stage stage, const struct policy_verdict *v,
 		char value[REPLY_TEXT_MAX * 2 + 128];
 
 		if (r->action == POLICY_ADD_HEADER && !r->dry_run) {
+			/* Rendered as reply text is; a header needs no '%'
+			 * escape, so '%%' goes back to '%'. */
 			render(f, r->header_value, r, &tmp);
-			add_header(f, r->header_name, f->rendered.nlines > 0 ?
-			    f->rendered.lines[0] : "", false);
+			add_header(f, r->header_name, undouble(
+			    f->rendered.nlines > 0 ? f->rendered.lines[0] : "",
+			    value, sizeof(value)), false);
 			log_decision(f, stage, r, "add-header", NULL, "");
 			continue;
 		}
@@ -330,11 +342,11 @@ flow_stage(struct flow *f, enum stage stage, struct flow_result *out)
 	clear_result(out);
 	if (f->conn_accepted || (stage >= STAGE_MAIL && f->msg_accepted))
 		return FLOW_CONTINUE;
-	if (f->pending != NULL && stage > STAGE_CONNECT) {
-		r = f->pending;
-		f->pending = NULL;
-		return deliver(f, stage, r, true, out);
-	}
+	/* A connect decision holds for the whole connection: the MTA
+	 * remembers a HELO-stage refusal, but not one given at MAIL FROM to a
+	 * client that skipped HELO, so every later stage answers it again. */
+	if (f->pending != NULL && stage > STAGE_CONNECT)
+		return deliver(f, stage, f->pending, true, out);
 	if (f->run_checks &&
 	    checks_run(f->policy->checks, f->checks, stage, f->session) != 0)
 		return flow_fail(f, stage, "out of memory in a check", out);

@@ -153,8 +153,9 @@ match_field(const struct cond *c, const struct session *s, enum stage stage)
 	case COND_HELO:
 		return match_text(c, s->helo, LIST_DOMAIN);
 	case COND_SENDER:
-		if (s->sender[0] == '\0')
-			return c->null_sender ? MATCH_YES : MATCH_NO;
+		/* The null sender: "<>" written inline, or in a list. */
+		if (s->sender[0] == '\0' && c->null_sender)
+			return MATCH_YES;
 		return match_text(c, s->sender, LIST_ADDRESS);
 	case COND_SENDER_DOMAIN:
 		return s->sender_domain[0] != '\0' ?

@@ -579,8 +579,10 @@ reply_format(const struct reply_rendered *rr, char *buf, size_t size)
 		const char *text = rr->nlines > 0 ? rr->lines[i] : "";
 		bool last = i + 1 >= rr->nlines;
 
-		used += (size_t)snprintf(buf + used, used < size ? size - used :
-		    0, "%s%s%s%s%s", i > 0 ? "\n" : "", rr->basic,
+		if (used >= size)
+			break;
+		used += (size_t)snprintf(buf + used, size - used,
+		    "%s%s%s%s%s", i > 0 ? "\n" : "", rr->basic,
 		    last ? " " : "-", rr->xcode, rr->xcode[0] != '\0' &&
 		    text[0] != '\0' ? " " : "");
 		/* Show '%%' as the client will see it: '%'. */

@@ -45,6 +45,7 @@ session_free(struct session *s)
 	arena_free(s->conn_arena);
 	arena_free(s->msg_arena);
 	free(s->body);
+	free(s->over_buf);
 	free(s);
 }
 
@@ -232,8 +233,22 @@ session_add_header(struct session *s, const char *name, const char *value)
 	struct session_header h;
 
 	if (s->header_bytes + bytes > SESSION_HEADER_BYTES_MAX) {
-		/* Counted but not kept: conditions see the first 256 KiB. */
+		/* Past the limit only the current header is kept (in the
+		 * connection's own buffer, reused): header-stage rules see
+		 * every header, later stages the first 256 KiB. */
 		s->headers_truncated = true;
+		if (s->over_size < bytes) {
+			char *n = realloc(s->over_buf, bytes);
+
+			if (n == NULL)
+				return -1;
+			s->over_buf = n;
+			s->over_size = bytes;
+		}
+		memcpy(s->over_buf, name, strlen(name) + 1);
+		memcpy(s->over_buf + strlen(name) + 1, value, strlen(value) + 1);
+		s->over.name = s->over_buf;
+		s->over.value = s->over_buf + strlen(name) + 1;
 		return 0;
 	}
 	h.name = arena_strdup(s->msg_arena, name);
@@ -250,8 +265,9 @@ session_add_header(struct session *s, const char *name, const char *value)
 const struct session_header *
 session_current_header(const struct session *s)
 {
-	return s->nheaders > 0 && !s->headers_truncated ?
-	    &s->headers[s->nheaders - 1] : NULL;
+	if (s->headers_truncated)
+		return &s->over;
+	return s->nheaders > 0 ? &s->headers[s->nheaders - 1] : NULL;
 }
 
 int
@@ -262,7 +278,11 @@ session_add_body(struct session *s, const unsigned char *chunk, size_t len)
 
 	s->size_actual += len;
 	if (keep > 0) {
-		memcpy(s->body + s->body_len, chunk, keep);
+		/* A NUL would end the text a regex sees: keep it as a blank,
+		 * so nothing after it hides from body rules. */
+		for (size_t i = 0; i < keep; i++)
+			s->body[s->body_len + i] = chunk[i] != '\0' ?
+			    (char)chunk[i] : ' ';
 		s->body_len += keep;
 		s->body[s->body_len] = '\0';
 	}

@@ -9,7 +9,8 @@
  * (everything from MAIL FROM on), released at once by session_reset_message
  * or session_free.  Bounded: the body is kept up to body_limit bytes, the
  * headers up to SESSION_HEADER_BYTES_MAX bytes; beyond that, the session
- * counts (size, header count) but does not keep.
+ * keeps only the current header (so header-stage rules see every header,
+ * however many came before) and counts the size.
  *
  * A session belongs to one connection and is used by one thread at a time
  * (libmilter's guarantee).  Failure: setters return -1 only when out of
@@ -67,6 +68,9 @@ struct session {
 	struct session_header *headers;
 	size_t header_bytes;
 	bool headers_truncated;
+	struct session_header over;	/* the current one, past the limit */
+	char *over_buf;
+	size_t over_size;
 	char *body;
 	size_t body_len;
 	size_t body_limit;

@@ -15,8 +15,9 @@ build="build-essential autoconf automake pkg-config libmilter-dev libconfuse-dev
 # The tests drive real MTAs: Postfix (installed, unconfigured), Sendmail
 # (downloaded and unpacked privately by the tests: it needs m4, libwrap0
 # and apt/dpkg), swaks as the SMTP client, OpenDKIM's miltertest; python3
-# reads Sendmail's log and parses JSON; clang builds with warnings as errors.
-tests="postfix swaks miltertest python3 clang procps iproute2 util-linux m4 libwrap0 apt dpkg"
+# reads Sendmail's log and parses JSON; clang builds with warnings as errors;
+# unbound serves the DNS zones the checks' tests query, on loopback only.
+tests="postfix swaks miltertest python3 clang procps iproute2 util-linux m4 libwrap0 apt dpkg unbound"
 
 pkgs=$build
 [ "${1:-}" = "--test" ] && pkgs="$build $tests"

@@ -98,7 +98,8 @@ iprev_evaluate(const struct dns *d, struct dns_cache *c, int family,
 		return result_index(CHECK_IPREV, "temperror");
 	case DNS_NXDOMAIN:
 	case DNS_NODATA:
-		return result_index(CHECK_IPREV, "fail");
+		/* RFC 8601 section 2.7.3: no PTR data published. */
+		return result_index(CHECK_IPREV, "permerror");
 	}
 	if (n > IPREV_MAX_NAMES)
 		n = IPREV_MAX_NAMES;

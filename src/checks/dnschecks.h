@@ -4,8 +4,8 @@
  *
  *   iprev   RFC 8601 section 2.7.3: the client's PTR names, each looked up
  *           forward; pass when one leads back to the address, fail when
- *           none does (or there is no PTR), temperror on a DNS failure,
- *           permerror when the answers are unusable.
+ *           none does, temperror on a DNS failure, permerror when no PTR
+ *           data is published or the answers are unusable.
  *   null MX RFC 7505: a domain whose only MX is "0 ." accepts no mail:
  *           nullmx; ok otherwise (including no MX at all); temperror on a
  *           DNS failure.
