@@ -2046,48 +2046,7 @@ group_by_stage(struct loader *ld, struct policy *p)
 	}
 }
 
-/* collect_macros - add the macro names c reads to p->macros. */
-static void
-collect_macros(struct loader *ld, struct policy *p, const struct cond *c)
-{
-	char **n;
-
-	for (unsigned i = 0; i < c->nchildren; i++)
-		collect_macros(ld, p, c->children[i]);
-	if (c->type != COND_MATCH || c->field != COND_MACRO)
-		return;
-	for (unsigned i = 0; i < p->nmacros; i++)
-		if (strcmp(p->macros[i], c->name) == 0)
-			return;
-	if ((n = realloc(p->macros, (p->nmacros + 1) * sizeof(*n))) == NULL ||
-	    (n[p->nmacros] = strdup(c->name)) == NULL) {
-		if (n != NULL)
-			p->macros = n;
-		oom(ld);
-		return;
-	}
-	p->macros = n;
-	p->nmacros++;
-}
-
-/* -------------------------------------------------------------------------
- * The built-in checks' settings.
- */
-
-/* cond_checks - the bit set of check ids the tree c reads. */
-static unsigned
-cond_checks(const struct cond *c)
-{
-	unsigned mask = 0;
-
-	for (unsigned i = 0; i < c->nchildren; i++)
-		mask |= cond_checks(c->children[i]);
-	if (c->type == COND_MATCH && c->field == COND_CHECK)
-		mask |= 1u << c->check;
-	return mask;
-}
-
-/* add_macro - make the milter ask for macro name (for a check). */
+/* add_macro - make the milter ask for macro name. */
 static void
 add_macro(struct loader *ld, struct policy *p, const char *name)
 {
@@ -2105,6 +2064,33 @@ add_macro(struct loader *ld, struct policy *p, const char *name)
 	}
 	p->macros = n;
 	p->nmacros++;
+}
+
+/* collect_macros - add the macro names c reads to p->macros. */
+static void
+collect_macros(struct loader *ld, struct policy *p, const struct cond *c)
+{
+	for (unsigned i = 0; i < c->nchildren; i++)
+		collect_macros(ld, p, c->children[i]);
+	if (c->type == COND_MATCH && c->field == COND_MACRO)
+		add_macro(ld, p, c->name);
+}
+
+/* -------------------------------------------------------------------------
+ * The built-in checks' settings.
+ */
+
+/* cond_checks - the bit set of check ids the tree c reads. */
+static unsigned
+cond_checks(const struct cond *c)
+{
+	unsigned mask = 0;
+
+	for (unsigned i = 0; i < c->nchildren; i++)
+		mask |= cond_checks(c->children[i]);
+	if (c->type == COND_MATCH && c->field == COND_CHECK)
+		mask |= 1u << c->check;
+	return mask;
 }
 
 /* first_check_line - the line of the first rule reading check id. */
