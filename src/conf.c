@@ -2310,6 +2310,8 @@ conf_load(const char *path, conf_diag_fn *diag, void *arg,
 	for (unsigned i = 0; p->rules != NULL && i < nrules; i++)
 		build_rule(&ld, p, cfg_getnsec(cfg, "rule", i));
 	group_by_stage(&ld, p);
+	if (policy_build_gates(p) != 0)
+		oom(&ld);
 	for (unsigned i = 0; i < p->nrules; i++)
 		if (p->rules[i]->cond != NULL)
 			collect_macros(&ld, p, p->rules[i]->cond);

@@ -514,6 +514,7 @@ daemon_run(const struct daemon_options *opt)
 	struct policy *p;
 	const char *user;
 	pthread_t tid;
+	unsigned nrules = 0, nlists = 0;
 	int rc = EX_OSERR;
 
 	log_open("replymilter", 0, true);
@@ -554,7 +555,12 @@ daemon_run(const struct daemon_options *opt)
 		log_warn("pipe");
 		goto out;
 	}
-	milter_set_policy(policy_ref(p));
+	/* From here the milter holds the policy: a reload must be able to
+	 * free it. */
+	milter_set_policy(p);
+	nrules = p->nrules;
+	nlists = p->nlists;
+	p = NULL;
 	/* libmilter's threads inherit the blocked mask; only the main
 	 * thread takes the daemon's signals. */
 	block_signals(SIG_BLOCK);
@@ -569,7 +575,7 @@ daemon_run(const struct daemon_options *opt)
 	}
 	block_signals(SIG_UNBLOCK);
 	log_info("replymilter %s started on %s with %s: %u rules, %u lists",
-	    PACKAGE_VERSION, d.socket, opt->config, p->nrules, p->nlists);
+	    PACKAGE_VERSION, d.socket, opt->config, nrules, nlists);
 	rc = main_loop(&d);
 	log_info("replymilter stopped");
 out:

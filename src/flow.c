@@ -24,8 +24,14 @@ struct flow {
 	bool msg_accepted;
 	unsigned nheaders;
 	struct flow_header headers[FLOW_MAX_HEADERS];
-	struct reply_rendered rendered;
 };
+
+/*
+ * The rendering of the last reply, per thread: a result is read in the
+ * callback that asked for it, before the thread serves another, so one
+ * 31 KiB buffer a thread does instead of one a connection.
+ */
+static _Thread_local struct reply_rendered rendered;
 
 struct flow *
 flow_new(struct policy *p)
@@ -34,7 +40,9 @@ flow_new(struct policy *p)
 
 	if (f == NULL)
 		return NULL;
-	if ((f->session = session_new(p->settings.body_limit)) == NULL ||
+	/* The body is kept only when a rule reads it. */
+	if ((f->session = session_new(policy_needs(p, COND_BODY) ?
+	    p->settings.body_limit : 0)) == NULL ||
 	    (f->checks = checks_state_new()) == NULL) {
 		session_free(f->session);
 		free(f);
@@ -127,10 +135,10 @@ render(struct flow *f, const struct reply *r, const struct rule *rule,
 	struct reply_values values;
 
 	policy_rule_values(rule, f->session, &values);
-	reply_render(r, &values, &f->rendered);
+	reply_render(r, &values, &rendered);
 	out->reply = r;
-	out->rendered = &f->rendered;
-	reply_format(&f->rendered, out->text, sizeof(out->text));
+	out->rendered = &rendered;
+	reply_format(&rendered, out->text, sizeof(out->text));
 }
 
 /* add_header - remember a header for end of message (value copied, as it
@@ -239,7 +247,7 @@ effects(struct flow *f, enum stage stage, const struct policy_verdict *v,
 			 * escape, so '%%' goes back to '%'. */
 			render(f, r->header_value, r, &tmp);
 			add_header(f, r->header_name, undouble(
-			    f->rendered.nlines > 0 ? f->rendered.lines[0] : "",
+			    rendered.nlines > 0 ? rendered.lines[0] : "",
 			    value, sizeof(value)), false);
 			log_decision(f, stage, r, "add-header", NULL, "");
 			continue;

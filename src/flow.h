@@ -21,7 +21,8 @@
  *
  * Ownership: flow_new() takes a reference to the policy and owns the
  * session it makes; flow_free() drops both.  Results point into the flow
- * and stay valid until the next call.  One thread at a time.
+ * and into per-thread storage: they stay valid until the thread's next
+ * call.  One thread at a time per flow.
  */
 #ifndef REPLYMILTER_FLOW_H
 #define REPLYMILTER_FLOW_H

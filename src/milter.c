@@ -162,6 +162,21 @@ stages_needed(const struct policy *p)
 		mask |= 1u << STAGE_HEADER;
 	if (policy_needs(p, COND_BODY) || policy_needs(p, COND_SIZE))
 		mask |= 1u << STAGE_BODY;
+	/* The checks read facts of their own: Authentication-Results
+	 * headers (complete at end of headers), SPF's HELO identity, the
+	 * actual size. */
+	if (p->checks != NULL) {
+		unsigned needed = p->checks->needed;
+
+		if (needed & ((1u << CHECK_DKIM) | (1u << CHECK_DKIM_AUTHOR) |
+		    (1u << CHECK_DMARC) | (1u << CHECK_ARC) |
+		    (1u << CHECK_AUTH_MULTI)))
+			mask |= (1u << STAGE_HEADER) | (1u << STAGE_EOH);
+		if (needed & ((1u << CHECK_SPF) | (1u << CHECK_TLS)))
+			mask |= 1u << STAGE_HELO;
+		if (needed & (1u << CHECK_SIZE))
+			mask |= 1u << STAGE_BODY;
+	}
 	return mask;
 }
 
@@ -245,7 +260,8 @@ on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf1 = f1 & want;
 	c->nr_header = (*pf1 & SMFIP_NR_HDR) != 0;
 	c->can_skip = (*pf1 & SMFIP_SKIP) != 0;
-	c->need_size = policy_needs(p, COND_SIZE);
+	c->need_size = policy_needs(p, COND_SIZE) || (p->checks != NULL &&
+	    (p->checks->needed & (1u << CHECK_SIZE)));
 	*pf2 = 0;
 	*pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST)

@@ -5,6 +5,7 @@
 
 #include "policy.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,10 +235,97 @@ match_cond(const struct cond *c, const struct session *s, enum stage stage)
 	return MATCH_ERROR;
 }
 
+/* compare_name - bsearch order of header names, case-insensitive. */
+static int
+compare_name(const void *a, const void *b)
+{
+	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* has_name - whether name is among stage's gated header names. */
+static bool
+has_name(const struct policy *p, enum stage stage, const char *name)
+{
+	return bsearch(&name, p->gate_names[stage], p->ngate_names[stage],
+	    sizeof(char *), compare_name) != NULL;
+}
+
+/* gate_open - whether the session's value of field may pass some rule
+ * gated on field at stage (the gate's own matcher, as match_field). */
+static bool
+gate_open(const struct policy *p, enum stage stage, enum cond_field field,
+    const struct session *s)
+{
+	const struct list *g = p->gates[stage][field];
+
+	switch (field) {
+	case COND_CLIENT_ADDR:
+		return s->family != 0 &&
+		    list_match_ip_bytes(g, s->family, s->addr);
+	case COND_CLIENT_NAME:
+		return list_match_domain(g, s->client_name);
+	case COND_HELO:
+		return list_match_domain(g, s->helo);
+	case COND_SENDER:
+		return s->sender[0] != '\0' &&
+		    list_match_address(g, s->sender);
+	case COND_SENDER_DOMAIN:
+		return s->sender_domain[0] != '\0' &&
+		    list_match_domain(g, s->sender_domain);
+	case COND_RCPT:
+	case COND_RCPT_DOMAIN:
+		if (stage == STAGE_RCPT)
+			return field == COND_RCPT ?
+			    list_match_address(g, s->rcpt) :
+			    list_match_domain(g, s->rcpt_domain);
+		for (unsigned i = 0; i < s->nrcpts; i++)
+			if (field == COND_RCPT ?
+			    list_match_address(g, s->rcpts[i]) :
+			    list_match_domain(g, s->rcpt_domains[i]))
+				return true;
+		return false;
+	case COND_HEADER:
+		if (stage == STAGE_HEADER) {
+			const struct session_header *h =
+			    session_current_header(s);
+
+			return h != NULL && has_name(p, stage, h->name);
+		}
+		for (unsigned i = 0; i < s->nheaders; i++)
+			if (has_name(p, stage, s->headers[i].name))
+				return true;
+		/* Headers past the kept 256 KiB are not seen here either. */
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* gates_open - whether every gate in mask is open for the session; each
+ * gate is asked once per evaluation (cache: -1 not yet, 0, 1). */
+static bool
+gates_open(const struct policy *p, enum stage stage, const struct session *s,
+    unsigned mask, signed char cache[COND_FIELD_COUNT])
+{
+	for (int f = 0; f < COND_FIELD_COUNT; f++) {
+		if (!(mask & (1u << f)))
+			continue;
+		if (cache[f] < 0)
+			cache[f] = gate_open(p, stage, (enum cond_field)f, s);
+		if (cache[f] == 0)
+			return false;
+	}
+	return true;
+}
+
 enum policy_result
 policy_eval(const struct policy *p, enum stage stage,
     const struct session *s, struct policy_verdict *v)
 {
+	/* Each gate is asked at most once per evaluation. */
+	signed char gate[COND_FIELD_COUNT];
+
+	memset(gate, -1, sizeof(gate));
 	v->result = POLICY_NOMATCH;
 	v->rule = NULL;
 	v->failed = NULL;
@@ -245,6 +333,9 @@ policy_eval(const struct policy *p, enum stage stage,
 	for (unsigned i = 0; i < p->nstage_rules[stage]; i++) {
 		struct rule *r = p->stage_rules[stage][i];
 
+		if (r->gate_mask != 0 && !gates_open(p, stage, s, r->gate_mask,
+		    gate))
+			continue;
 		switch (match_cond(r->cond, s, stage)) {
 		case MATCH_NO:
 			continue;
@@ -370,6 +461,13 @@ policy_free(struct policy *p)
 	free(p->settings.dry_run_header);
 	free(p->settings.private_codes);
 	checks_config_free(p->checks);
+	for (int st = 0; st < STAGE_COUNT; st++) {
+		for (int f = 0; f < COND_FIELD_COUNT; f++)
+			list_free(p->gates[st][f]);
+		for (unsigned i = 0; i < p->ngate_names[st]; i++)
+			free(p->gate_names[st][i]);
+		free(p->gate_names[st]);
+	}
 	free(p);
 }
 
@@ -384,25 +482,143 @@ policy_stage_mask(const struct policy *p)
 	return mask;
 }
 
-/* cond_needs - whether the tree c looks at field. */
-static bool
-cond_needs(const struct cond *c, enum cond_field field)
+/* cond_fields - bit per field the tree c looks at. */
+static unsigned
+cond_fields(const struct cond *c)
 {
+	unsigned mask = 0;
+
 	if (c->type == COND_MATCH)
-		return c->field == field;
+		return 1u << c->field;
 	for (unsigned i = 0; i < c->nchildren; i++)
-		if (cond_needs(c->children[i], field))
-			return true;
-	return false;
+		mask |= cond_fields(c->children[i]);
+	return mask;
 }
 
 bool
 policy_needs(const struct policy *p, enum cond_field field)
 {
-	for (unsigned i = 0; i < p->nrules; i++)
-		if (cond_needs(p->rules[i]->cond, field))
-			return true;
-	return false;
+	return (p->field_mask & (1u << field)) != 0;
+}
+
+/* literal_kind - the list kind of a field's inline literals, or -1 for
+ * fields that have none. */
+static int
+literal_kind(enum cond_field f)
+{
+	switch (f) {
+	case COND_CLIENT_ADDR:
+		return LIST_CIDR;
+	case COND_CLIENT_NAME:
+	case COND_HELO:
+	case COND_SENDER_DOMAIN:
+	case COND_RCPT_DOMAIN:
+		return LIST_DOMAIN;
+	case COND_SENDER:
+	case COND_RCPT:
+		return LIST_ADDRESS;
+	default:
+		return -1;
+	}
+}
+
+/* gateable - whether c, a top-level condition of a rule, may gate it: a
+ * header condition (its name), or inline literals of the field's kind
+ * only (no named list, regex, exact string or "<>"). */
+static bool
+gateable(const struct cond *c)
+{
+	if (c->type != COND_MATCH)
+		return false;
+	if (c->field == COND_HEADER)
+		return c->name != NULL;
+	if (literal_kind(c->field) < 0 || c->nstrings > 0 || c->null_sender ||
+	    c->nlists != 1 || !c->owns[0] || c->text == NULL)
+		return false;
+	return (int)list_kind(c->lists[0]) == literal_kind(c->field);
+}
+
+/* add_gate_name - add a header name to stage's gate; 0, or -1. */
+static int
+add_gate_name(struct policy *p, enum stage st, const char *name)
+{
+	char **n = realloc(p->gate_names[st],
+	    (p->ngate_names[st] + 1) * sizeof(*n));
+
+	if (n == NULL)
+		return -1;
+	p->gate_names[st] = n;
+	if ((n[p->ngate_names[st]] = strdup(name)) == NULL)
+		return -1;
+	p->ngate_names[st]++;
+	return 0;
+}
+
+/* add_gate_values - add c's literals (its text, ", "-separated as the
+ * loader wrote it) to the gate of its field at st; 0, or -1. */
+static int
+add_gate_values(struct policy *p, enum stage st, const struct cond *c)
+{
+	struct list **g = &p->gates[st][c->field];
+	char *copy, *save = NULL;
+
+	if (*g == NULL && (*g = list_new("gate",
+	    (enum list_kind)literal_kind(c->field))) == NULL)
+		return -1;
+	if ((copy = strdup(c->text)) == NULL)
+		return -1;
+	for (char *v = strtok_r(copy, ",", &save); v != NULL;
+	    v = strtok_r(NULL, ",", &save)) {
+		while (*v == ' ')
+			v++;
+		/* Each value passed its rule's own list; one that does not
+		 * pass here (a quoted local part with a ',', split) leaves
+		 * the rule ungated, never wrongly skipped. */
+		if (list_add(*g, v, NULL, NULL) != 0) {
+			free(copy);
+			return errno == ENOMEM ? -1 : 1;
+		}
+	}
+	free(copy);
+	return 0;
+}
+
+int
+policy_build_gates(struct policy *p)
+{
+	for (unsigned i = 0; i < p->nrules; i++) {
+		struct rule *r = p->rules[i];
+
+		r->gate_mask = 0;
+		if (r->cond != NULL)
+			p->field_mask |= cond_fields(r->cond);
+		if (r->cond == NULL)
+			continue;
+		for (unsigned k = 0; k < r->cond->nchildren; k++) {
+			const struct cond *c = r->cond->children[k];
+			int rc;
+
+			if (!gateable(c))
+				continue;
+			rc = c->field == COND_HEADER ?
+			    add_gate_name(p, r->stage, c->name) :
+			    add_gate_values(p, r->stage, c);
+			if (rc < 0)
+				return -1;
+			if (rc == 0)
+				r->gate_mask |= 1u << c->field;
+		}
+	}
+	for (int st = 0; st < STAGE_COUNT; st++) {
+		for (int f = 0; f < COND_FIELD_COUNT; f++)
+			if (p->gates[st][f] != NULL &&
+			    list_freeze(p->gates[st][f]) != 0)
+				return -1;
+		if (p->ngate_names[st] > 0)
+			qsort(p->gate_names[st], p->ngate_names[st],
+			    sizeof(char *), compare_name);
+	}
+	return 0;
 }
 
 /* cond_describe - the condition tree c as text, appended at buf + *used. */

@@ -116,6 +116,10 @@ struct rule {
 	const char *file;
 	unsigned line;
 	unsigned index;
+	/* The fields whose plain conditions this rule needs, each checked
+	 * first through its stage's gate (see struct policy): bit per
+	 * field; any closed gate skips the rule. */
+	unsigned gate_mask;
 	atomic_ulong hits;
 };
 
@@ -161,6 +165,17 @@ struct policy {
 	char **files;			/* paths read, for messages */
 	unsigned nfiles;
 	struct checks_config *checks;	/* the built-in checks' settings */
+	unsigned field_mask;		/* bit per cond_field any rule reads */
+	/*
+	 * Gates: per stage and field, the union of the inline literals of
+	 * every rule gated on that field (struct rule's gate_field), and for
+	 * header conditions the header names.  A value that passes no gate
+	 * cannot match any of those rules, so one lookup skips them all:
+	 * what keeps a thousand non-matching rules cheap.
+	 */
+	struct list *gates[STAGE_COUNT][COND_FIELD_COUNT];
+	unsigned ngate_names[STAGE_COUNT];
+	char **gate_names[STAGE_COUNT];	/* sorted, lower case */
 };
 
 enum policy_result {
@@ -197,6 +212,10 @@ void policy_free(struct policy *p);
 
 /* policy_cond_free - release a condition tree; NULL is harmless. */
 void policy_cond_free(struct cond *c);
+
+/* policy_build_gates - fill p's gates from its rules (after every rule is
+ * built); 0, or -1 when out of memory. */
+int policy_build_gates(struct policy *p);
 
 /* policy_stage_mask - bit (1 << stage) for each stage some rule acts at. */
 unsigned policy_stage_mask(const struct policy *p);

@@ -295,6 +295,71 @@ START_TEST(test_settings)
 }
 END_TEST
 
+/* rcpt_outcome - the rule deciding RCPT TO rcpt on policy p ("" for
+ * none). */
+static const char *
+rcpt_outcome(struct policy *p, const char *rcpt, const char *header)
+{
+	static char name[64];
+	struct flow *f = flow_new(p);
+	struct session *s;
+	struct flow_result res;
+	enum stage last = header != NULL ? STAGE_HEADER : STAGE_RCPT;
+
+	ck_assert_ptr_nonnull(f);
+	s = flow_session(f);
+	ck_assert_int_eq(session_set_client(s, "c.example", "192.0.2.1"), 0);
+	flow_begin_message(f);
+	ck_assert_int_eq(session_set_sender(s, "<a@example.net>", false, 0), 0);
+	ck_assert_int_eq(session_add_rcpt(s, rcpt), 0);
+	name[0] = '\0';
+	for (int st = STAGE_CONNECT; st <= (int)last; st++) {
+		if (st == STAGE_HEADER)
+			ck_assert_int_eq(session_add_header(s, header, "x"), 0);
+		if (flow_stage(f, (enum stage)st, &res) != FLOW_CONTINUE) {
+			snprintf(name, sizeof(name), "%s", res.rule->name);
+			break;
+		}
+	}
+	flow_free(f);
+	return name;
+}
+
+/* The gates that let many rules cost one lookup decide exactly as the
+ * rules themselves: the matching rule among many, none when none
+ * matches, and a value the gate cannot hold (a quoted local part with a
+ * ',') still matching its rule. */
+START_TEST(test_gates)
+{
+	static char text[65536];
+	size_t used = 0;
+	struct diags d;
+	struct policy *p;
+
+	for (int i = 0; i < 200; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+		    "rule \"r%d\" {\n stage = rcpt\n rcpt = { \"n%d@example.org\", "
+		    "\"@d%d.example\" }\n reply = \"550 5.7.1 r%d\"\n}\n"
+		    "rule \"h%d\" {\n stage = header\n header = \"X-H%d: x\"\n"
+		    " reply = \"550 5.7.1 h%d\"\n}\n", i, i, i, i, i, i, i);
+	snprintf(text + used, sizeof(text) - used, "rule \"quoted\" {\n"
+	    " stage = rcpt\n rcpt = \"\\\"a,b\\\"@example.org\"\n"
+	    " reply = \"550 5.7.1 q\"\n}\n");
+	p = load(text, &d);
+	ck_assert_msg(p != NULL, "%s", d.text);
+	ck_assert_str_eq(rcpt_outcome(p, "<n137@example.org>", NULL), "r137");
+	ck_assert_str_eq(rcpt_outcome(p, "<N137@Example.ORG>", NULL), "r137");
+	ck_assert_str_eq(rcpt_outcome(p, "<x@d42.example>", NULL), "r42");
+	ck_assert_str_eq(rcpt_outcome(p, "<n1370@example.org>", NULL), "");
+	ck_assert_str_eq(rcpt_outcome(p, "<\"a,b\"@example.org>", NULL),
+	    "quoted");
+	ck_assert_str_eq(rcpt_outcome(p, "<ok@example.org>", "X-H77"), "h77");
+	ck_assert_str_eq(rcpt_outcome(p, "<ok@example.org>", "x-h77"), "h77");
+	ck_assert_str_eq(rcpt_outcome(p, "<ok@example.org>", "X-H777"), "");
+	policy_unref(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -309,6 +374,7 @@ main(void)
 	tcase_add_test(tc, test_escalation);
 	tcase_add_test(tc, test_storage);
 	tcase_add_test(tc, test_settings);
+	tcase_add_test(tc, test_gates);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -118,8 +118,9 @@ run_connect(const struct checks_config *c, struct checks_state *st,
 		    st->cache, c->zones, c->nzones, s->family, s->addr, &zone,
 		    st->dnsbl_txt, sizeof(st->dnsbl_txt)));
 		s->dnsbl_zone = zone;
+		/* Zones without TXT records are common: say so plainly. */
 		s->dnsbl_text = st->dnsbl_txt[0] != '\0' ? st->dnsbl_txt :
-		    NULL;
+		    "no reason published";
 		st->dnsbl_done = true;
 	}
 }
