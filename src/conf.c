@@ -883,6 +883,7 @@ cond_new(struct loader *ld, enum cond_type type, int line)
 		return oom(ld);
 	c->type = type;
 	c->line = (unsigned)line;
+	c->memo = -1;
 	return c;
 }
 

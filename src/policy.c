@@ -206,28 +206,35 @@ match_field(const struct cond *c, const struct session *s, enum stage stage)
 
 /* match_cond - evaluate the condition tree c. */
 static enum match
-match_cond(const struct cond *c, const struct session *s, enum stage stage)
+match_cond(const struct cond *c, const struct session *s, enum stage stage,
+    signed char *memo)
 {
 	enum match m;
 
 	switch (c->type) {
 	case COND_MATCH:
-		return match_field(c, s, stage);
+		if (c->memo < 0)
+			return match_field(c, s, stage);
+		if (memo[c->memo] < 0 &&
+		    (m = match_field(c, s, stage)) != MATCH_ERROR)
+			memo[c->memo] = (signed char)m;
+		return memo[c->memo] < 0 ? MATCH_ERROR : (enum match)
+		    memo[c->memo];
 	case COND_ALL:
 		for (unsigned i = 0; i < c->nchildren; i++)
-			if ((m = match_cond(c->children[i], s, stage)) !=
+			if ((m = match_cond(c->children[i], s, stage, memo)) !=
 			    MATCH_YES)
 				return m;
 		return MATCH_YES;
 	case COND_ANY:
 		for (unsigned i = 0; i < c->nchildren; i++)
-			if ((m = match_cond(c->children[i], s, stage)) !=
+			if ((m = match_cond(c->children[i], s, stage, memo)) !=
 			    MATCH_NO)
 				return m;
 		return MATCH_NO;
 	case COND_NOT:
 		for (unsigned i = 0; i < c->nchildren; i++)
-			if ((m = match_cond(c->children[i], s, stage)) !=
+			if ((m = match_cond(c->children[i], s, stage, memo)) !=
 			    MATCH_NO)
 				return m == MATCH_YES ? MATCH_NO : m;
 		return MATCH_YES;
@@ -307,9 +314,9 @@ static bool
 gates_open(const struct policy *p, enum stage stage, const struct session *s,
     unsigned mask, signed char cache[COND_FIELD_COUNT])
 {
-	for (int f = 0; f < COND_FIELD_COUNT; f++) {
-		if (!(mask & (1u << f)))
-			continue;
+	for (; mask != 0; mask &= mask - 1) {
+		int f = __builtin_ctz(mask);
+
 		if (cache[f] < 0)
 			cache[f] = gate_open(p, stage, (enum cond_field)f, s);
 		if (cache[f] == 0)
@@ -318,14 +325,32 @@ gates_open(const struct policy *p, enum stage stage, const struct session *s,
 	return true;
 }
 
+/* any_gate_open - whether at least one gate in mask is open. */
+static bool
+any_gate_open(const struct policy *p, enum stage stage,
+    const struct session *s, unsigned mask, signed char cache[COND_FIELD_COUNT])
+{
+	for (; mask != 0; mask &= mask - 1) {
+		int f = __builtin_ctz(mask);
+
+		if (cache[f] < 0)
+			cache[f] = gate_open(p, stage, (enum cond_field)f, s);
+		if (cache[f] != 0)
+			return true;
+	}
+	return false;
+}
+
 enum policy_result
 policy_eval(const struct policy *p, enum stage stage,
     const struct session *s, struct policy_verdict *v)
 {
-	/* Each gate is asked at most once per evaluation. */
-	signed char gate[COND_FIELD_COUNT];
+	/* Each gate, and each shared condition, is asked at most once per
+	 * evaluation. */
+	signed char gate[COND_FIELD_COUNT], memo[POLICY_MEMO_MAX];
 
 	memset(gate, -1, sizeof(gate));
+	memset(memo, -1, p->nmemo);
 	v->result = POLICY_NOMATCH;
 	v->rule = NULL;
 	v->failed = NULL;
@@ -336,7 +361,10 @@ policy_eval(const struct policy *p, enum stage stage,
 		if (r->gate_mask != 0 && !gates_open(p, stage, s, r->gate_mask,
 		    gate))
 			continue;
-		switch (match_cond(r->cond, s, stage)) {
+		if (r->gate_any != 0 && !any_gate_open(p, stage, s, r->gate_any,
+		    gate))
+			continue;
+		switch (match_cond(r->cond, s, stage, memo)) {
 		case MATCH_NO:
 			continue;
 		case MATCH_ERROR:
@@ -583,13 +611,99 @@ add_gate_values(struct policy *p, enum stage st, const struct cond *c)
 	return 0;
 }
 
+/* add_gate - add c's values (or header name) to its field's gate at st;
+ * 0, 1 when a value could not be added (c cannot gate), -1 when out of
+ * memory. */
+static int
+add_gate(struct policy *p, enum stage st, const struct cond *c)
+{
+	return c->field == COND_HEADER ? add_gate_name(p, st, c->name) :
+	    add_gate_values(p, st, c);
+}
+
+/* gate_any_group - the fields of an any {} whose children are all plain
+ * gateable conditions, into *mask (left 0 otherwise); 0, or -1. */
+static int
+gate_any_group(struct policy *p, enum stage st, const struct cond *any,
+    unsigned *mask)
+{
+	unsigned m = 0;
+
+	if (any->nchildren == 0)
+		return 0;
+	for (unsigned i = 0; i < any->nchildren; i++)
+		if (!gateable(any->children[i]))
+			return 0;
+	for (unsigned i = 0; i < any->nchildren; i++) {
+		int rc = add_gate(p, st, any->children[i]);
+
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			return 0;	/* one child cannot gate: none does */
+		m |= 1u << any->children[i]->field;
+	}
+	*mask = m;
+	return 0;
+}
+
+/* same_values - whether a and b are the same condition as written (only
+ * for fields whose meaning is their text and name). */
+static bool
+same_values(const struct cond *a, const struct cond *b)
+{
+	return a->field == b->field && a->null_sender == b->null_sender &&
+	    strcmp(a->text, b->text) == 0 && (a->name == NULL) ==
+	    (b->name == NULL) && (a->name == NULL ||
+	    strcmp(a->name, b->name) == 0);
+}
+
+/* memoizable - whether c's result depends on nothing but its field's
+ * value and its text (not counts, sizes, checks or macros). */
+static bool
+memoizable(const struct cond *c)
+{
+	return c->type == COND_MATCH && c->text != NULL &&
+	    c->field != COND_RCPT_COUNT && c->field != COND_SIZE &&
+	    c->field != COND_CHECK && c->field != COND_MACRO;
+}
+
+/* assign_memo - give c (and its children) memo slots shared with earlier
+ * identical conditions, kept in seen[] (up to POLICY_MEMO_MAX). */
+static void
+assign_memo(struct policy *p, struct cond *c, struct cond **seen)
+{
+	c->memo = -1;
+	for (unsigned i = 0; i < c->nchildren; i++)
+		assign_memo(p, c->children[i], seen);
+	if (!memoizable(c))
+		return;
+	for (unsigned i = 0; i < p->nmemo; i++)
+		if (same_values(seen[i], c)) {
+			c->memo = (int)i;
+			return;
+		}
+	if (p->nmemo < POLICY_MEMO_MAX) {
+		seen[p->nmemo] = c;
+		c->memo = (int)p->nmemo++;
+	}
+}
+
 int
 policy_build_gates(struct policy *p)
 {
+	struct cond **seen = calloc(POLICY_MEMO_MAX, sizeof(*seen));
+
+	if (seen == NULL)
+		return -1;
+	for (unsigned i = 0; i < p->nrules; i++)
+		if (p->rules[i]->cond != NULL)
+			assign_memo(p, p->rules[i]->cond, seen);
+	free(seen);
 	for (unsigned i = 0; i < p->nrules; i++) {
 		struct rule *r = p->rules[i];
 
-		r->gate_mask = 0;
+		r->gate_mask = r->gate_any = 0;
 		if (r->cond != NULL)
 			p->field_mask |= cond_fields(r->cond);
 		if (r->cond == NULL)
@@ -598,12 +712,15 @@ policy_build_gates(struct policy *p)
 			const struct cond *c = r->cond->children[k];
 			int rc;
 
+			if (c->type == COND_ANY && r->gate_any == 0) {
+				if ((rc = gate_any_group(p, r->stage, c,
+				    &r->gate_any)) < 0)
+					return -1;
+				continue;
+			}
 			if (!gateable(c))
 				continue;
-			rc = c->field == COND_HEADER ?
-			    add_gate_name(p, r->stage, c->name) :
-			    add_gate_values(p, r->stage, c);
-			if (rc < 0)
+			if ((rc = add_gate(p, r->stage, c)) < 0)
 				return -1;
 			if (rc == 0)
 				r->gate_mask |= 1u << c->field;

@@ -81,6 +81,7 @@ enum cond_cmp {
 struct cond {
 	enum cond_type type;
 	unsigned line;
+	int memo;		/* shared by identical conditions, or -1 */
 	/* COND_ALL, COND_ANY, COND_NOT */
 	unsigned nchildren;
 	struct cond **children;
@@ -120,6 +121,9 @@ struct rule {
 	 * first through its stage's gate (see struct policy): bit per
 	 * field; any closed gate skips the rule. */
 	unsigned gate_mask;
+	/* The fields of one any {} of plain conditions: when every one of
+	 * their gates is closed, the any cannot match, nor the rule. */
+	unsigned gate_any;
 	atomic_ulong hits;
 };
 
@@ -176,7 +180,12 @@ struct policy {
 	struct list *gates[STAGE_COUNT][COND_FIELD_COUNT];
 	unsigned ngate_names[STAGE_COUNT];
 	char **gate_names[STAGE_COUNT];	/* sorted, lower case */
+	/* Identical conditions (same field and values as written) share a
+	 * memo slot, so one evaluation asks each only once. */
+	unsigned nmemo;
 };
+
+#define POLICY_MEMO_MAX 4096
 
 enum policy_result {
 	POLICY_NOMATCH,		/* no decisive rule matched */

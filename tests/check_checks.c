@@ -342,9 +342,13 @@ START_TEST(test_gates)
 		    "\"@d%d.example\" }\n reply = \"550 5.7.1 r%d\"\n}\n"
 		    "rule \"h%d\" {\n stage = header\n header = \"X-H%d: x\"\n"
 		    " reply = \"550 5.7.1 h%d\"\n}\n", i, i, i, i, i, i, i);
-	snprintf(text + used, sizeof(text) - used, "rule \"quoted\" {\n"
+	used += (size_t)snprintf(text + used, sizeof(text) - used,
+	    "rule \"quoted\" {\n"
 	    " stage = rcpt\n rcpt = \"\\\"a,b\\\"@example.org\"\n"
 	    " reply = \"550 5.7.1 q\"\n}\n");
+	snprintf(text + used, sizeof(text) - used, "rule \"either\" {\n"
+	    " stage = rcpt\n any {\n  sender = \"s@any.example\"\n"
+	    "  rcpt = \"r@any.example\"\n }\n reply = \"550 5.7.1 e\"\n}\n");
 	p = load(text, &d);
 	ck_assert_msg(p != NULL, "%s", d.text);
 	ck_assert_str_eq(rcpt_outcome(p, "<n137@example.org>", NULL), "r137");
@@ -353,6 +357,8 @@ START_TEST(test_gates)
 	ck_assert_str_eq(rcpt_outcome(p, "<n1370@example.org>", NULL), "");
 	ck_assert_str_eq(rcpt_outcome(p, "<\"a,b\"@example.org>", NULL),
 	    "quoted");
+	ck_assert_str_eq(rcpt_outcome(p, "<r@any.example>", NULL), "either");
+	ck_assert_str_eq(rcpt_outcome(p, "<s@any.example>", NULL), "");
 	ck_assert_str_eq(rcpt_outcome(p, "<ok@example.org>", "X-H77"), "h77");
 	ck_assert_str_eq(rcpt_outcome(p, "<ok@example.org>", "x-h77"), "h77");
 	ck_assert_str_eq(rcpt_outcome(p, "<ok@example.org>", "X-H777"), "");
