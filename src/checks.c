@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+
 /*
  * SPF results are RFC 7208 section 2.6's; the authentication results are
  * RFC 8601's; "unknown" is ours: the check has not run (yet).  Default
@@ -118,6 +120,17 @@ check_result_lookup(enum check_id id, const char *name)
 		if (strcmp(defs[id].results[i], name) == 0)
 			return i;
 	return -1;
+}
+
+unsigned
+check_result(enum check_id id, const char *name)
+{
+	int i = check_result_lookup(id, name);
+
+	if (i < 0)
+		fatalx("check_result: check %s has no result \"%s\"",
+		    defs[id].name, name);
+	return (unsigned)i;
 }
 
 const char *

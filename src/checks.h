@@ -58,6 +58,10 @@ int check_lookup(const char *name, enum check_id *out);
 /* check_result_lookup - the index of result name for check id, or -1. */
 int check_result_lookup(enum check_id id, const char *name);
 
+/* check_result - the index of a result the code names itself ("fail");
+ * a name the table lacks is a programmer error (fatalx). */
+unsigned check_result(enum check_id id, const char *name);
+
 /* check_names - all check names, comma-separated, for messages. */
 const char *check_names(void);
 

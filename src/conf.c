@@ -111,6 +111,49 @@ nearest(const char *word, const char *const *candidates, size_t n)
 	return spell_nearest(word, spell_in_array, candidates, n);
 }
 
+/* did_you_mean - "; did you mean \"best\"?" into buf, or "" when best is
+ * NULL; returns buf. */
+static const char *
+did_you_mean(const char *best, char *buf, size_t size)
+{
+	if (best == NULL)
+		buf[0] = '\0';
+	else
+		snprintf(buf, size, "; did you mean \"%s\"?", best);
+	return buf;
+}
+
+/* stage_at, action_at, check_at - spell_nearest's views of the names of
+ * stages, actions and checks. */
+static const char *
+stage_at(const void *arg, size_t i)
+{
+	(void)arg;
+	return stage_name((enum stage)i);
+}
+
+static const char *
+action_at(const void *arg, size_t i)
+{
+	(void)arg;
+	return policy_action_name((enum policy_action)i);
+}
+
+static const char *
+check_at(const void *arg, size_t i)
+{
+	(void)arg;
+	return check_def((enum check_id)i)->name;
+}
+
+/* result_at - spell_nearest's view of a check's results, from index 1
+ * (index 0 is "unknown", never written). */
+static const char *
+result_at(const void *arg, size_t i)
+{
+	return ((const struct check_def *)arg)->results[i + 1];
+}
+
 /* -------------------------------------------------------------------------
  * The libconfuse schema.
  */
@@ -1011,13 +1054,12 @@ add_value(struct rule_ctx *rc, struct cond *c, const char *value, int line)
 		struct policy_named_list *nl = find_list(rc->p, value + 5);
 
 		if (nl == NULL) {
-			const char *best = spell_nearest(value + 5,
-			    list_name_at, rc->p, rc->p->nlists);
+			char hint[128];
 
 			report_at(ld, REGISTRY_ERROR, line, "%s: unknown list "
-			    "\"%s\"%s%s%s", what, value + 5,
-			    best != NULL ? "; did you mean \"" : "",
-			    best != NULL ? best : "", best != NULL ? "\"?" : "");
+			    "\"%s\"%s", what, value + 5, did_you_mean(
+			    spell_nearest(value + 5, list_name_at, rc->p,
+			    rc->p->nlists), hint, sizeof(hint)));
 			return -1;
 		}
 		nl->used = true;
@@ -1120,6 +1162,29 @@ split_named(struct loader *ld, const char *text, char **name, char **value)
 	return copy;
 }
 
+/* named_cond - a header or macro condition: name present (value NULL or
+ * empty) or with a value; NULL after reporting, or when out of memory. */
+static struct cond *
+named_cond(struct rule_ctx *rc, enum cond_field field, const char *name,
+    const char *text, const char *value, int line)
+{
+	struct cond *c = cond_new(rc->ld, COND_MATCH, line);
+
+	if (c == NULL)
+		return NULL;
+	c->field = field;
+	c->text = xstrdup(rc->ld, text);
+	c->name = xstrdup(rc->ld, name);
+	c->presence = value == NULL || *value == '\0';
+	if (c->text == NULL || c->name == NULL ||
+	    (!c->presence && add_value(rc, c, value, line) != 0)) {
+		policy_cond_free(c);
+		return NULL;
+	}
+	freeze_own_lists(rc, c);
+	return c;
+}
+
 /* build_header_cond - one header = "Name[: value]" condition. */
 static struct cond *
 build_header_cond(struct rule_ctx *rc, const char *text, int line)
@@ -1136,21 +1201,7 @@ build_header_cond(struct rule_ctx *rc, const char *text, int line)
 		free(copy);
 		return NULL;
 	}
-	if ((c = cond_new(rc->ld, COND_MATCH, line)) == NULL ||
-	    (c->name = xstrdup(rc->ld, name)) == NULL) {
-		policy_cond_free(c);
-		free(copy);
-		return NULL;
-	}
-	c->field = COND_HEADER;
-	c->text = xstrdup(rc->ld, text);
-	c->presence = value == NULL || *value == '\0';
-	if (!c->presence && add_value(rc, c, value, line) != 0) {
-		policy_cond_free(c);
-		c = NULL;
-	} else {
-		freeze_own_lists(rc, c);
-	}
+	c = named_cond(rc, COND_HEADER, name, text, value, line);
 	free(copy);
 	return c;
 }
@@ -1166,25 +1217,14 @@ build_macro_cond(struct rule_ctx *rc, const char *text, int line)
 	if (copy == NULL)
 		return NULL;
 	if (macro_stage(name, &known) != 0) {
-		const char *best = macro_nearest(name);
+		char hint[128];
 
 		report_at(rc->ld, REGISTRY_ERROR, line, "rule \"%s\": unknown "
-		    "macro \"%s\"%s%s%s (macros are written {name}, or a single "
+		    "macro \"%s\"%s (macros are written {name}, or a single "
 		    "letter such as i)", rc->rule->name, name,
-		    best ? "; did you mean \"" : "", best ? best : "",
-		    best ? "\"?" : "");
-	} else if (stage_fits(rc, line, name, known) &&
-	    (c = cond_new(rc->ld, COND_MATCH, line)) != NULL) {
-		c->field = COND_MACRO;
-		c->text = xstrdup(rc->ld, text);
-		c->presence = value == NULL || *value == '\0';
-		if ((c->name = xstrdup(rc->ld, name)) == NULL ||
-		    (!c->presence && add_value(rc, c, value, line) != 0)) {
-			policy_cond_free(c);
-			c = NULL;
-		} else {
-			freeze_own_lists(rc, c);
-		}
+		    did_you_mean(macro_nearest(name), hint, sizeof(hint)));
+	} else if (stage_fits(rc, line, name, known)) {
+		c = named_cond(rc, COND_MACRO, name, text, value, line);
 	}
 	free(copy);
 	return c;
@@ -1203,16 +1243,12 @@ build_check_cond(struct rule_ctx *rc, const char *text, int line)
 	if (copy == NULL)
 		return NULL;
 	if (check_lookup(name, &id) != 0) {
-		const char *best = NULL;
+		char hint[128];
 
-		for (int i = 0; i < CHECK_COUNT && best == NULL; i++)
-			if (spell_distance(name, check_def((enum check_id)i)->name)
-			    <= 2)
-				best = check_def((enum check_id)i)->name;
 		report_at(rc->ld, REGISTRY_ERROR, line, "rule \"%s\": unknown "
-		    "check \"%s\"%s%s%s (known: %s)", rc->rule->name, name,
-		    best ? "; did you mean \"" : "", best ? best : "",
-		    best ? "\"?" : "", check_names());
+		    "check \"%s\"%s (known: %s)", rc->rule->name, name,
+		    did_you_mean(spell_nearest(name, check_at, NULL,
+		    CHECK_COUNT), hint, sizeof(hint)), check_names());
 		goto out;
 	}
 	def = check_def(id);
@@ -1234,17 +1270,17 @@ build_check_cond(struct rule_ctx *rc, const char *text, int line)
 		int result = check_result_lookup(id, tok);
 
 		if (result <= 0) {
-			const char *best = NULL;
+			size_t n = 0;
+			char hint[128];
 
-			for (int i = 1; i < CHECK_MAX_RESULTS && best == NULL &&
-			    def->results[i] != NULL; i++)
-				if (spell_distance(tok, def->results[i]) <= 2)
-					best = def->results[i];
+			while (n + 1 < CHECK_MAX_RESULTS &&
+			    def->results[n + 1] != NULL)
+				n++;
 			report_at(rc->ld, REGISTRY_ERROR, line, "rule \"%s\": "
-			    "check %s has no result \"%s\"%s%s%s (results: %s)",
-			    rc->rule->name, name, tok,
-			    best ? "; did you mean \"" : "", best ? best : "",
-			    best ? "\"?" : "", results);
+			    "check %s has no result \"%s\"%s (results: %s)",
+			    rc->rule->name, name, tok, did_you_mean(
+			    spell_nearest(tok, result_at, def, n), hint,
+			    sizeof(hint)), results);
 			policy_cond_free(c);
 			c = NULL;
 			goto out;
@@ -1455,13 +1491,9 @@ check_reply(struct rule_ctx *rc, const struct reply *reply, int line,
 static int
 parse_action(const char *text, enum policy_action *out)
 {
-	static const char *const names[] = {
-		"continue", "accept", "reject", "tempfail", "discard",
-		"add-header",
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(text, names[i]) == 0) {
+	for (int i = POLICY_CONTINUE; i <= POLICY_ADD_HEADER; i++)
+		if (strcmp(text, policy_action_name((enum policy_action)i)) ==
+		    0) {
 			*out = (enum policy_action)i;
 			return 0;
 		}
@@ -1559,15 +1591,13 @@ build_action_reply(struct rule_ctx *rc, cfg_t *sec, int line)
 	char err[512];
 
 	if (action != NULL && parse_action(action, &r->action) != 0) {
-		static const char *const names[] = { "continue", "accept",
-		    "reject", "tempfail", "discard", "add-header" };
-		const char *best = nearest(action, names, 6);
+		char hint[128];
 
 		report_at(rc->ld, REGISTRY_ERROR, aline, "rule \"%s\": unknown "
-		    "action \"%s\"%s%s%s (actions: reject, tempfail, discard, "
+		    "action \"%s\"%s (actions: reject, tempfail, discard, "
 		    "accept, continue, add-header)", r->name, action,
-		    best ? "; did you mean \"" : "", best ? best : "",
-		    best ? "\"?" : "");
+		    did_you_mean(spell_nearest(action, action_at, NULL,
+		    POLICY_ADD_HEADER + 1), hint, sizeof(hint)));
 		return;
 	}
 	if (nreply > REPLY_MAX_LINES) {
@@ -1838,14 +1868,12 @@ build_rule(struct loader *ld, struct policy *p, cfg_t *sec)
 		return;
 	}
 	if (stage_parse(text, &r->stage) != 0) {
-		static const char *const names[] = { "connect", "helo", "mail",
-		    "rcpt", "header", "eoh", "body", "eom" };
-		const char *best = nearest(text, names, 8);
+		char hint[128];
 
 		report_at(ld, REGISTRY_ERROR, opt_line(ld, sec, "stage", line),
-		    "rule \"%s\": unknown stage \"%s\"%s%s%s (stages: %s)",
-		    name, text, best ? "; did you mean \"" : "",
-		    best ? best : "", best ? "\"?" : "", stage_names());
+		    "rule \"%s\": unknown stage \"%s\"%s (stages: %s)",
+		    name, text, did_you_mean(spell_nearest(text, stage_at, NULL,
+		    STAGE_COUNT), hint, sizeof(hint)), stage_names());
 		return;
 	}
 	text = cfg_getstr(sec, "mode");

@@ -836,7 +836,7 @@ dkim_author(const struct session *s, const struct authres *ar)
 		}
 	if (nfrom != 1 || (n = author_domains(from, doms,
 	    AUTHRES_AUTHORS_MAX)) < 0)
-		return (unsigned)check_result_lookup(CHECK_DKIM_AUTHOR, "fail");
+		return check_result(CHECK_DKIM_AUTHOR, "fail");
 	for (int k = 0; k < n; k++) {
 		bool matched = false;
 
@@ -848,10 +848,10 @@ dkim_author(const struct session *s, const struct authres *ar)
 			    domain_covers(r->header_d, doms[k]);
 		}
 		if (!matched)
-			return (unsigned)check_result_lookup(CHECK_DKIM_AUTHOR,
+			return check_result(CHECK_DKIM_AUTHOR,
 			    "fail");
 	}
-	return (unsigned)check_result_lookup(CHECK_DKIM_AUTHOR, "pass");
+	return check_result(CHECK_DKIM_AUTHOR, "pass");
 }
 
 /* dkim_result - the dkim result for ar's DKIM results: pass when one
@@ -880,7 +880,7 @@ dkim_result(const struct authres *ar)
 			}
 	}
 	return best == NULL ? CHECK_RESULT_UNKNOWN :
-	    (unsigned)check_result_lookup(CHECK_DKIM, best);
+	    check_result(CHECK_DKIM, best);
 }
 
 /* is_trusted - whether id is one of the ntrusted ids, without case. */

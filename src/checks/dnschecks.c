@@ -21,18 +21,6 @@
  * 7208 section 4.6.4): a client cannot make us do unbounded lookups. */
 #define IPREV_MAX_NAMES 10
 
-/* result_index - the index of result name for check id. */
-static unsigned
-result_index(enum check_id id, const char *name)
-{
-	int i = check_result_lookup(id, name);
-
-	if (i < 0)
-		fatalx("dnschecks: result_index: no %s result \"%s\"",
-		    check_def(id)->name, name);
-	return (unsigned)i;
-}
-
 /* usable_name - whether a PTR target can be looked up: not the root, at
  * most 253 characters, labels of 1 to 63. */
 static bool
@@ -90,16 +78,16 @@ iprev_evaluate(const struct dns *d, struct dns_cache *c, int family,
 	if (namesize > 0)
 		name[0] = '\0';
 	if (family != AF_INET && family != AF_INET6)
-		return result_index(CHECK_IPREV, "permerror");
+		return check_result(CHECK_IPREV, "permerror");
 	switch (dns_ptr(d, c, family, addr, names, DNS_MAX_RECORDS, &n)) {
 	case DNS_OK:
 		break;
 	case DNS_TEMPFAIL:
-		return result_index(CHECK_IPREV, "temperror");
+		return check_result(CHECK_IPREV, "temperror");
 	case DNS_NXDOMAIN:
 	case DNS_NODATA:
 		/* RFC 8601 section 2.7.3: no PTR data published. */
-		return result_index(CHECK_IPREV, "permerror");
+		return check_result(CHECK_IPREV, "permerror");
 	}
 	if (n > IPREV_MAX_NAMES)
 		n = IPREV_MAX_NAMES;
@@ -113,7 +101,7 @@ iprev_evaluate(const struct dns *d, struct dns_cache *c, int family,
 			    "%s", names[i]) >= namesize)
 				/* Never a cut name that looks whole. */
 				name[0] = '\0';
-			return result_index(CHECK_IPREV, "pass");
+			return check_result(CHECK_IPREV, "pass");
 		case -1:
 			tempfail = true;
 			break;
@@ -122,8 +110,8 @@ iprev_evaluate(const struct dns *d, struct dns_cache *c, int family,
 		}
 	}
 	if (tempfail)
-		return result_index(CHECK_IPREV, "temperror");
-	return result_index(CHECK_IPREV, usable ? "fail" : "permerror");
+		return check_result(CHECK_IPREV, "temperror");
+	return check_result(CHECK_IPREV, usable ? "fail" : "permerror");
 }
 
 /* nullmx_evaluate - the null MX result for a domain. */
@@ -137,18 +125,18 @@ nullmx_evaluate(const struct dns *d, struct dns_cache *c, const char *domain)
 	 * in the sender's result names, which are the recipient's too. */
 	switch (dns_mx(d, c, domain, mx, DNS_MAX_RECORDS, &n)) {
 	case DNS_TEMPFAIL:
-		return result_index(CHECK_NULLMX_SENDER, "temperror");
+		return check_result(CHECK_NULLMX_SENDER, "temperror");
 	case DNS_OK:
 		/* RFC 7505 section 3: the null MX is the domain's only MX,
 		 * its exchange the root. */
 		if (n == 1 && mx[0].exchange[0] == '\0')
-			return result_index(CHECK_NULLMX_SENDER, "nullmx");
+			return check_result(CHECK_NULLMX_SENDER, "nullmx");
 		break;
 	case DNS_NXDOMAIN:
 	case DNS_NODATA:
 		break;
 	}
-	return result_index(CHECK_NULLMX_SENDER, "ok");
+	return check_result(CHECK_NULLMX_SENDER, "ok");
 }
 
 /* dnsbl_name - the query name of addr under zone into buf; 0, or -1 when
@@ -206,7 +194,7 @@ dnsbl_evaluate(const struct dns *d, struct dns_cache *c,
 	if (txtsize > 0)
 		txt[0] = '\0';
 	if (family != AF_INET && family != AF_INET6)
-		return result_index(CHECK_DNSBL, "notlisted");
+		return check_result(CHECK_DNSBL, "notlisted");
 	for (unsigned i = 0; i < nzones; i++) {
 		struct in_addr a[DNS_MAX_RECORDS];
 		const char *texts[DNS_MAX_RECORDS];
@@ -244,7 +232,7 @@ dnsbl_evaluate(const struct dns *d, struct dns_cache *c,
 			if (len >= txtsize && txtsize > 4)
 				memcpy(txt + txtsize - 4, "...", 4);
 		}
-		return result_index(CHECK_DNSBL, "listed");
+		return check_result(CHECK_DNSBL, "listed");
 	}
-	return result_index(CHECK_DNSBL, tempfail ? "temperror" : "notlisted");
+	return check_result(CHECK_DNSBL, tempfail ? "temperror" : "notlisted");
 }

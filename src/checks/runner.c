@@ -81,20 +81,12 @@ wanted(const struct checks_config *c, enum check_id id)
 	return (c->needed & (1u << id)) != 0;
 }
 
-/* result - the index of a result name of check id. */
-static unsigned
-result(enum check_id id, const char *name)
-{
-	int i = check_result_lookup(id, name);
-
-	return i > 0 ? (unsigned)i : CHECK_RESULT_UNKNOWN;
-}
-
 /* yes_no - the result "yes" or "no" of a macro-based check. */
 static unsigned
 yes_no(enum check_id id, const char *value)
 {
-	return result(id, value != NULL && value[0] != '\0' ? "yes" : "no");
+	return check_result(id, value != NULL && value[0] != '\0' ? "yes" :
+	    "no");
 }
 
 /* run_connect - the client's checks, once per connection. */
@@ -144,7 +136,7 @@ run_size(const struct checks_config *c, struct session *s, bool actual)
 		return;
 	if (!actual && !s->has_size_declared)
 		return;
-	session_set_check(s, CHECK_SIZE, result(CHECK_SIZE,
+	session_set_check(s, CHECK_SIZE, check_result(CHECK_SIZE,
 	    size > c->size_limit ? "toobig" : "ok"));
 }
 
@@ -220,7 +212,7 @@ run_eoh(const struct checks_config *c, struct checks_state *st,
 	/* RFC 7372 section 3.4: more than one of SPF, DKIM, iprev failed. */
 	nfailed = (unsigned)failed(s, CHECK_SPF) +
 	    (unsigned)failed(s, CHECK_DKIM) + (unsigned)failed(s, CHECK_IPREV);
-	session_set_check(s, CHECK_AUTH_MULTI, result(CHECK_AUTH_MULTI,
+	session_set_check(s, CHECK_AUTH_MULTI, check_result(CHECK_AUTH_MULTI,
 	    nfailed > 1 ? "fail" : "pass"));
 }
 

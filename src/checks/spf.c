@@ -324,17 +324,6 @@ layer_lookup(SPF_dns_server_t *server, const char *domain, ns_type type,
 	return rr;
 }
 
-/* result_index - the index of name in the SPF check's results. */
-static unsigned
-result_index(const char *name)
-{
-	int i = check_result_lookup(CHECK_SPF, name);
-
-	if (i < 0)
-		fatalx("spf: result_index: no SPF result \"%s\"", name);
-	return (unsigned)i;
-}
-
 /* copy_text - src into dst (size bytes), marked with "..." when cut. */
 static void
 copy_text(char *dst, size_t size, const char *src)
@@ -582,7 +571,7 @@ set_outcome(struct spf_outcome *out, struct received *r, const char *result,
 {
 	char line[SPF_TEXT_MAX];
 
-	out->result = result_index(result);
+	out->result = check_result(CHECK_SPF, result);
 	if (comment[0] != '\0' && strncmp(comment, r->receiver,
 	    strlen(r->receiver)) != 0) {
 		snprintf(line, sizeof(line), "%s: %s", r->receiver, comment);

@@ -59,15 +59,6 @@ storage_path(const struct storage *s)
 	return s->path;
 }
 
-/* result_index - the index of a storage result name. */
-static unsigned
-result_index(const char *name)
-{
-	int i = check_result_lookup(CHECK_STORAGE, name);
-
-	return i > 0 ? (unsigned)i : CHECK_RESULT_UNKNOWN;
-}
-
 unsigned
 storage_evaluate(struct storage *s, unsigned long long *bytes,
     unsigned long long *inodes)
@@ -95,11 +86,11 @@ storage_evaluate(struct storage *s, unsigned long long *bytes,
 	if (inodes != NULL)
 		*inodes = s->inodes;
 	if (s->failed)
-		result = result_index("temperror");
+		result = check_result(CHECK_STORAGE, "temperror");
 	else if (s->bytes < s->min_bytes || s->inodes < s->min_inodes)
-		result = result_index("low");
+		result = check_result(CHECK_STORAGE, "low");
 	else
-		result = result_index("ok");
+		result = check_result(CHECK_STORAGE, "ok");
 	pthread_mutex_unlock(&s->lock);
 	return result;
 }
