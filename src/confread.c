@@ -18,6 +18,12 @@ struct line_origin {
 	unsigned line;
 };
 
+/* Where a non-blank line begins in the buffer. */
+struct line_start {
+	const char *text;
+	unsigned line;
+};
+
 struct confread {
 	char *buf;
 	size_t len, cap;
@@ -26,6 +32,9 @@ struct confread {
 	char **files;
 	unsigned nfiles;
 	const char *stack[CONFREAD_MAX_DEPTH + 2];	/* files being read */
+	struct line_start *starts;	/* of lines that may open a section */
+	unsigned nstarts;
+	unsigned cursor;		/* where the last section was found */
 };
 
 /* append - add n bytes to the buffer; 0, or -1. */
@@ -274,6 +283,39 @@ read_file(struct confread *c, const char *path, unsigned depth,
 	return 0;
 }
 
+/* index_lines - note where each non-blank line starts (its first
+ * non-blank byte) once, so section lookups need not rescan the buffer;
+ * 0, or -1 when out of memory. */
+static int
+index_lines(struct confread *c)
+{
+	const char *p = confread_buffer(c);
+	unsigned line = 1, cap = 0;
+
+	for (; *p != '\0'; line++) {
+		const char *q = p, *nl = strchr(p, '\n');
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (isalpha((unsigned char)*q)) {
+			if (c->nstarts == cap) {
+				struct line_start *n;
+
+				cap = cap ? cap * 2 : 64;
+				if ((n = realloc(c->starts, cap * sizeof(*n))) ==
+				    NULL)
+					return -1;
+				c->starts = n;
+			}
+			c->starts[c->nstarts++] = (struct line_start){ q, line };
+		}
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return 0;
+}
+
 struct confread *
 confread_open(const char *path, struct confread_error *err)
 {
@@ -285,6 +327,11 @@ confread_open(const char *path, struct confread_error *err)
 	}
 	if (read_file(c, path, 0, NULL, 0, err) != 0 ||
 	    append(c, "", 0) != 0) {
+		confread_free(c);
+		return NULL;
+	}
+	if (index_lines(c) != 0) {
+		fail_at(err, path, 0, "out of memory");
 		confread_free(c);
 		return NULL;
 	}
@@ -300,6 +347,7 @@ confread_free(struct confread *c)
 		free(c->files[i]);
 	free(c->files);
 	free(c->map);
+	free(c->starts);
 	free(c->buf);
 	free(c);
 }
@@ -331,33 +379,39 @@ confread_where(const struct confread *c, unsigned bufline,
 	*line = c->map[bufline - 1].line;
 }
 
+/* section_matches - whether the text at q opens section kind "title". */
+static bool
+section_matches(const char *q, const char *kind, size_t klen,
+    const char *title, size_t tlen)
+{
+	if (strncmp(q, kind, klen) != 0 || !isspace((unsigned char)q[klen]))
+		return false;
+	q += klen;
+	while (*q == ' ' || *q == '\t')
+		q++;
+	if (*q == '"' || *q == '\'')
+		q++;
+	return strncmp(q, title, tlen) == 0 && (q[tlen] == '"' ||
+	    q[tlen] == '\'' || isspace((unsigned char)q[tlen]) ||
+	    q[tlen] == '{');
+}
+
 unsigned
-confread_section_line(const struct confread *c, const char *kind,
+confread_section_line(struct confread *c, const char *kind,
     const char *title)
 {
 	size_t klen = strlen(kind), tlen = strlen(title);
-	const char *p = confread_buffer(c);
-	unsigned line = 1;
 
-	for (; *p != '\0'; line++) {
-		const char *q = p, *nl = strchr(p, '\n');
+	/* Sections are asked for in file order: start where the last one
+	 * was found, and wrap round once. */
+	for (unsigned k = 0; k < c->nstarts; k++) {
+		unsigned i = (c->cursor + k) % c->nstarts;
 
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if (strncmp(q, kind, klen) == 0 && isspace((unsigned char)q[klen])) {
-			q += klen;
-			while (*q == ' ' || *q == '\t')
-				q++;
-			if (*q == '"' || *q == '\'')
-				q++;
-			if (strncmp(q, title, tlen) == 0 &&
-			    (q[tlen] == '"' || q[tlen] == '\'' ||
-			    isspace((unsigned char)q[tlen]) || q[tlen] == '{'))
-				return line;
+		if (section_matches(c->starts[i].text, kind, klen, title,
+		    tlen)) {
+			c->cursor = i;
+			return c->starts[i].line;
 		}
-		if (nl == NULL)
-			break;
-		p = nl + 1;
 	}
 	return 0;
 }

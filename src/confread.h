@@ -55,9 +55,10 @@ const char *confread_path(const struct confread *c);
 void confread_where(const struct confread *c, unsigned bufline,
     const char **file, unsigned *line);
 
-/* confread_section_line - the buffer line where `kind "title"` opens (the
- * n-th such section when titles repeat), or 0. */
-unsigned confread_section_line(const struct confread *c, const char *kind,
+/* confread_section_line - the buffer line where `kind "title"` opens, or
+ * 0; fastest when sections are asked for in file order (it remembers where
+ * the last one was). */
+unsigned confread_section_line(struct confread *c, const char *kind,
     const char *title);
 
 /* confread_files - how many files were read, and the i-th one's path. */
