@@ -72,12 +72,3 @@ action_add_headers(SMFICTX *ctx, const struct flow *f)
 		}
 	return rc;
 }
-
-sfsistat
-action_emergency(SMFICTX *ctx, bool can_reply)
-{
-	if (can_reply)
-		(void)smfi_setreply(ctx, "451", "4.3.0",
-		    "Temporary local problem, please try again later");
-	return SMFIS_TEMPFAIL;
-}

@@ -4,8 +4,8 @@
  * The only caller of smfi_setreply, smfi_setmlreply and smfi_addheader.
  * A reject or tempfail gets its rendered reply set (one line, or several
  * with smfi_setmlreply) and the SMFIS_* code whose class matches the reply
- * (libmilter drops a custom text otherwise); a failure gets the configured
- * failure reply.  When libmilter refuses a reply (it should not: the config
+ * (libmilter drops a custom text otherwise); a failure (FLOW_FAIL, made by
+ * flow_failure) is applied like any reply of its class.  When libmilter refuses a reply (it should not: the config
  * loader checked every reply against libmilter's rules), the refusal is
  * logged and the answer keeps its class with libmilter's default text.
  */
@@ -22,10 +22,5 @@ sfsistat action_apply(SMFICTX *ctx, const struct flow_result *res);
 /* action_add_headers - add the flow's end-of-message headers; 0, or -1
  * when libmilter refused one (logged). */
 int action_add_headers(SMFICTX *ctx, const struct flow *f);
-
-/* action_emergency - the answer when there is not even a flow (out of
- * memory at connect): a fixed 451 4.3.0 where a reply can be set, and
- * SMFIS_TEMPFAIL. */
-sfsistat action_emergency(SMFICTX *ctx, bool can_reply);
 
 #endif

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "confread.h"
+#include "policy_impl.h"
 #include "macros.h"
 #include "spell.h"
 

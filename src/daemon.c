@@ -26,6 +26,7 @@
 #include <libmilter/mfapi.h>
 
 #include "conf.h"
+#include "flow.h"
 #include "milter.h"
 
 /* What the running daemon needs to remember. */
@@ -261,7 +262,7 @@ open_socket(struct daemon *d, const struct policy *p)
 	    clear_stale_socket(d->unix_path) != 0))
 		return -1;
 	if (smfi_setconn(d->socket) != MI_SUCCESS ||
-	    smfi_settimeout(p->settings.timeout) != MI_SUCCESS ||
+	    smfi_settimeout(policy_settings(p)->timeout) != MI_SUCCESS ||
 	    smfi_register(*milter_desc()) != MI_SUCCESS) {
 		log_warnx("libmilter refused the socket %s", d->socket);
 		return -1;
@@ -272,7 +273,7 @@ open_socket(struct daemon *d, const struct policy *p)
 	}
 	if (d->unix_path == NULL)
 		return 0;
-	if (chmod(d->unix_path, p->settings.socket_mode) != 0) {
+	if (chmod(d->unix_path, policy_settings(p)->socket_mode) != 0) {
 		log_warn("chmod %s", d->unix_path);
 		return -1;
 	}
@@ -297,6 +298,17 @@ milter_thread(void *arg)
 	return NULL;
 }
 
+/* same_codes - whether replies a and b send the same basic and enhanced
+ * codes. */
+static bool
+same_codes(const struct reply *a, const struct reply *b)
+{
+	const struct registry_xcode *xa = reply_xcode(a), *xb = reply_xcode(b);
+
+	return reply_basic(a) == reply_basic(b) && (xa == NULL) == (xb == NULL)
+	    && (xa == NULL || memcmp(xa, xb, sizeof(*xa)) == 0);
+}
+
 /* report_changes - the reload's change report. */
 static void
 report_changes(const struct policy *old, const struct policy *new)
@@ -304,13 +316,16 @@ report_changes(const struct policy *old, const struct policy *new)
 	char a[2048], b[2048], ra[512], rb[512];
 	unsigned added = 0, removed = 0, changed = 0;
 
-	for (unsigned i = 0; i < new->nrules; i++) {
-		const struct rule *n = new->rules[i];
-		const struct rule *o = policy_rule_find(old, n->name);
+	for (unsigned i = 0; i < policy_nrules(new); i++) {
+		const struct rule *n = policy_rule(new, i);
+		const char *name = policy_rule_name(n);
+		const struct rule *o = policy_rule_find(old, name);
+		const struct reply *ow, *nw;
 
 		if (o == NULL) {
-			log_info("reload: rule %s added (stage %s, %s)", n->name,
-			    stage_name(n->stage), policy_action_name(n->action));
+			log_info("reload: rule %s added (stage %s, %s)", name,
+			    stage_name(policy_rule_stage(n)),
+			    policy_action_name(policy_rule_action(n)));
 			added++;
 			continue;
 		}
@@ -318,26 +333,26 @@ report_changes(const struct policy *old, const struct policy *new)
 		    policy_rule_fingerprint(n, b, sizeof(b))) == 0)
 			continue;
 		changed++;
-		if (o->wire != NULL && n->wire != NULL &&
-		    (reply_basic(o->wire) != reply_basic(n->wire) ||
-		    (reply_xcode(o->wire) == NULL) !=
-		    (reply_xcode(n->wire) == NULL) ||
-		    (reply_xcode(o->wire) != NULL && memcmp(reply_xcode(o->wire),
-		    reply_xcode(n->wire), sizeof(struct registry_xcode)) != 0)))
+		ow = policy_rule_wire(o);
+		nw = policy_rule_wire(n);
+		if (ow != NULL && nw != NULL && !same_codes(ow, nw))
 			log_info("reload: rule %s changed; its reply codes "
-			    "changed: %s -> %s", n->name,
-			    reply_describe(o->wire, ra, sizeof(ra)),
-			    reply_describe(n->wire, rb, sizeof(rb)));
+			    "changed: %s -> %s", name,
+			    reply_describe(ow, ra, sizeof(ra)),
+			    reply_describe(nw, rb, sizeof(rb)));
 		else
-			log_info("reload: rule %s changed", n->name);
+			log_info("reload: rule %s changed", name);
 	}
-	for (unsigned i = 0; i < old->nrules; i++)
-		if (policy_rule_find(new, old->rules[i]->name) == NULL) {
-			log_info("reload: rule %s removed", old->rules[i]->name);
+	for (unsigned i = 0; i < policy_nrules(old); i++) {
+		const char *name = policy_rule_name(policy_rule(old, i));
+
+		if (policy_rule_find(new, name) == NULL) {
+			log_info("reload: rule %s removed", name);
 			removed++;
 		}
+	}
 	log_info("reload: %u rules; %u added, %u removed, %u changed",
-	    new->nrules, added, removed, changed);
+	    policy_nrules(new), added, removed, changed);
 }
 
 /* reload - SIGHUP: the new policy, or the old one kept. */
@@ -357,15 +372,17 @@ reload(struct daemon *d)
 	}
 	old = milter_policy();
 	if (old != NULL) {
-		if (strcmp(old->settings.socket, new->settings.socket) != 0 ||
-		    (old->settings.user == NULL) != (new->settings.user == NULL)
-		    || (old->settings.user != NULL &&
-		    strcmp(old->settings.user, new->settings.user) != 0))
+		const struct policy_settings *os = policy_settings(old);
+		const struct policy_settings *ns = policy_settings(new);
+
+		if (strcmp(os->socket, ns->socket) != 0 ||
+		    (os->user == NULL) != (ns->user == NULL) ||
+		    (os->user != NULL && strcmp(os->user, ns->user) != 0))
 			log_warnx("reload: socket and user changes take effect "
 			    "at the next restart");
 	}
 	if (!d->opt->has_level)
-		log_set_level(new->settings.log_level);
+		log_set_level(policy_settings(new)->log_level);
 	milter_set_policy(policy_ref(new));
 	/* The report comes once the new policy serves, so its last line
 	 * means "reloaded". */
@@ -384,12 +401,18 @@ report_hits(void)
 
 	if (p == NULL)
 		return;
-	for (unsigned i = 0; i < p->nrules; i++)
+	for (unsigned i = 0; i < policy_nrules(p); i++) {
+		const struct rule *r = policy_rule(p, i);
+
 		log_msg(LOG_LEVEL_NOTICE, "hits: rule=%s id=%s stage=%s hits=%lu",
-		    p->rules[i]->name, p->rules[i]->id,
-		    stage_name(p->rules[i]->stage),
-		    (unsigned long)atomic_load(&p->rules[i]->hits));
+		    policy_rule_name(r), policy_rule_id(r),
+		    stage_name(policy_rule_stage(r)), policy_rule_hits(r));
+	}
 	log_msg(LOG_LEVEL_NOTICE, "hits: %u connections open", milter_active());
+	for (int cause = 0; cause < FLOW_FAIL_COUNT; cause++)
+		log_msg(LOG_LEVEL_NOTICE, "failures: cause=%s count=%lu",
+		    flow_fail_cause_name((enum flow_fail_cause)cause),
+		    flow_failures((enum flow_fail_cause)cause));
 	policy_unref(p);
 }
 
@@ -524,18 +547,18 @@ daemon_run(const struct daemon_options *opt)
 		    opt->config, counts.errors, counts.errors == 1 ? "" : "s");
 		return EX_CONFIG;
 	}
-	log_open("replymilter", p->settings.syslog_facility, opt->foreground);
-	log_set_level(opt->has_level ? opt->level : p->settings.log_level);
+	log_open("replymilter", policy_settings(p)->syslog_facility, opt->foreground);
+	log_set_level(opt->has_level ? opt->level : policy_settings(p)->log_level);
 	d.socket = strdup(opt->socket != NULL ? opt->socket :
-	    p->settings.socket);
+	    policy_settings(p)->socket);
 	d.pidfile = strdup(opt->pidfile != NULL ? opt->pidfile :
-	    p->settings.pidfile);
-	user = opt->user != NULL ? opt->user : p->settings.user != NULL ?
-	    p->settings.user : NULL;
-	if (user != NULL && p->settings.group != NULL && opt->user == NULL) {
+	    policy_settings(p)->pidfile);
+	user = opt->user != NULL ? opt->user : policy_settings(p)->user != NULL ?
+	    policy_settings(p)->user : NULL;
+	if (user != NULL && policy_settings(p)->group != NULL && opt->user == NULL) {
 		static char spec[512];
 
-		snprintf(spec, sizeof(spec), "%s:%s", user, p->settings.group);
+		snprintf(spec, sizeof(spec), "%s:%s", user, policy_settings(p)->group);
 		user = spec;
 	}
 	if (d.socket == NULL || d.pidfile == NULL ||
@@ -547,7 +570,7 @@ daemon_run(const struct daemon_options *opt)
 			log_warn("cannot go to the background");
 			goto out;
 		}
-		log_open("replymilter", p->settings.syslog_facility, false);
+		log_open("replymilter", policy_settings(p)->syslog_facility, false);
 	}
 	if (write_pidfile(&d) != 0 || drop_root(&d) != 0)
 		goto out;
@@ -558,8 +581,8 @@ daemon_run(const struct daemon_options *opt)
 	/* From here the milter holds the policy: a reload must be able to
 	 * free it. */
 	milter_set_policy(p);
-	nrules = p->nrules;
-	nlists = p->nlists;
+	nrules = policy_nrules(p);
+	nlists = policy_nlists(p);
 	p = NULL;
 	/* libmilter's threads inherit the blocked mask; only the main
 	 * thread takes the daemon's signals. */

@@ -6,10 +6,12 @@
 
 #include "flow.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks/runner.h"
 #include "log.h"
 
 #define FLOW_MAX_HEADERS 32
@@ -20,6 +22,11 @@ struct flow {
 	struct checks_state *checks;
 	bool run_checks;
 	const struct rule *pending;	/* decided at connect */
+	/* A failure where no reply could be sent, answered at every later
+	 * stage: of the connection (at connect), or of the message (a header
+	 * recorded without header replies). */
+	bool failed_connection;
+	bool failed_message;
 	bool conn_accepted;
 	bool msg_accepted;
 	unsigned nheaders;
@@ -33,6 +40,9 @@ struct flow {
  */
 static _Thread_local struct reply_rendered rendered;
 
+/* Internal failures since start, by cause, for every flow. */
+static atomic_ulong failures[FLOW_FAIL_COUNT];
+
 struct flow *
 flow_new(struct policy *p)
 {
@@ -42,7 +52,7 @@ flow_new(struct policy *p)
 		return NULL;
 	/* The body is kept only when a rule reads it. */
 	if ((f->session = session_new(policy_needs(p, COND_BODY) ?
-	    p->settings.body_limit : 0)) == NULL ||
+	    policy_settings(p)->body_limit : 0)) == NULL ||
 	    (f->checks = checks_state_new()) == NULL) {
 		session_free(f->session);
 		free(f);
@@ -108,6 +118,7 @@ flow_begin_message(struct flow *f)
 	session_begin_message(f->session);
 	checks_begin_message(f->checks);
 	f->msg_accepted = false;
+	f->failed_message = false;
 	f->nheaders = 0;
 }
 
@@ -116,6 +127,7 @@ flow_end_message(struct flow *f)
 {
 	session_reset_message(f->session);
 	f->msg_accepted = false;
+	f->failed_message = false;
 	f->nheaders = 0;
 }
 
@@ -126,24 +138,44 @@ flow_headers(const struct flow *f, unsigned *n)
 	return f->headers;
 }
 
-/* render - r rendered for rule into the flow, and as the client reads it
- * into out->text. */
+/* render - r rendered with s's values for rule (NULL: the failure reply)
+ * into per-thread storage, and as the client reads it into out->text. */
 static void
-render(struct flow *f, const struct reply *r, const struct rule *rule,
-    struct flow_result *out)
+render(const struct session *s, const struct reply *r,
+    const struct rule *rule, struct flow_result *out)
 {
-	struct reply_values values;
+	struct reply_values values = { { NULL } };
 
-	policy_rule_values(rule, f->session, &values);
+	if (s != NULL)
+		policy_rule_values(rule, s, &values);
 	reply_render(r, &values, &rendered);
 	out->reply = r;
 	out->rendered = &rendered;
 	reply_format(&rendered, out->text, sizeof(out->text));
 }
 
-/* add_header - remember a header for end of message (value copied, as it
- * is: no '%' escaping applies to headers). */
+/* render_builtin - the built-in failure reply, for when no policy is
+ * loaded: filled in directly, as no reply object exists to render. */
 static void
+render_builtin(struct flow_result *out)
+{
+	memset(&rendered, 0, sizeof(rendered));
+	memcpy(rendered.basic, POLICY_BUILTIN_FAILURE_BASIC,
+	    sizeof(POLICY_BUILTIN_FAILURE_BASIC));
+	memcpy(rendered.xcode, POLICY_BUILTIN_FAILURE_XCODE,
+	    sizeof(POLICY_BUILTIN_FAILURE_XCODE));
+	memcpy(rendered.buf, POLICY_BUILTIN_FAILURE_TEXT,
+	    sizeof(POLICY_BUILTIN_FAILURE_TEXT));
+	rendered.lines[0] = rendered.buf;
+	rendered.nlines = 1;
+	out->reply = NULL;
+	out->rendered = &rendered;
+	reply_format(&rendered, out->text, sizeof(out->text));
+}
+
+/* add_header - remember a header for end of message (value copied, as it
+ * is: no '%' escaping applies to headers); 0, or -1 when out of memory. */
+static int
 add_header(struct flow *f, const char *name, const char *value, bool prepend)
 {
 	char *copy;
@@ -151,23 +183,24 @@ add_header(struct flow *f, const char *name, const char *value, bool prepend)
 	if (f->nheaders == FLOW_MAX_HEADERS) {
 		log_warnx("%s: more than %d headers to add; \"%s\" dropped",
 		    f->session->queue_id, FLOW_MAX_HEADERS, name);
-		return;
+		return 0;
 	}
-	if ((copy = session_strdup(f->session, value)) == NULL) {
-		log_warnx("out of memory: header \"%s\" dropped", name);
-		return;
-	}
-
+	if ((copy = session_strdup(f->session, value)) == NULL)
+		return -1;
 	f->headers[f->nheaders].name = name;
 	f->headers[f->nheaders].prepend = prepend;
 	f->headers[f->nheaders++].value = copy;
+	return 0;
 }
 
-/* client_text - "name[addr]" for log lines, into buf. */
+/* client_text - "name[addr]" for log lines (s may be NULL), into buf. */
 static const char *
 client_text(const struct session *s, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s[%s]", s->client_name, s->client_addr);
+	if (s == NULL)
+		snprintf(buf, size, "unknown");
+	else
+		snprintf(buf, size, "%s[%s]", s->client_name, s->client_addr);
 	return buf;
 }
 
@@ -224,14 +257,14 @@ log_decision(struct flow *f, enum stage stage, const struct rule *r,
 		reply = one_line(reply, line, sizeof(line));
 	log_info("%s: client=%s stage=%s rule=%s id=%s action=%s%s%s%s%s",
 	    queue_id(f->session), client_text(f->session, client,
-	    sizeof(client)), stage_name(stage), r->name, r->id, action,
-	    reply != NULL ? " reply=\"" : "", reply != NULL ? reply : "",
-	    reply != NULL ? "\"" : "", extra);
+	    sizeof(client)), stage_name(stage), policy_rule_name(r),
+	    policy_rule_id(r), action, reply != NULL ? " reply=\"" : "",
+	    reply != NULL ? reply : "", reply != NULL ? "\"" : "", extra);
 }
 
 /* effects - the add-header and dry-run rules that matched on the way,
- * noted in out. */
-static void
+ * noted in out; 0, or -1 when a header to add could not be kept. */
+static int
 effects(struct flow *f, enum stage stage, const struct policy_verdict *v,
     struct flow_result *out)
 {
@@ -239,58 +272,66 @@ effects(struct flow *f, enum stage stage, const struct policy_verdict *v,
 	memcpy(out->effects, v->effects, v->neffects * sizeof(v->effects[0]));
 	for (unsigned i = 0; i < v->neffects; i++) {
 		const struct rule *r = v->effects[i];
+		const char *action = policy_action_name(policy_rule_action(r));
+		const struct reply *wire = policy_rule_wire(r);
 		struct flow_result tmp;
 		char value[REPLY_TEXT_MAX * 2 + 128];
 
-		if (r->action == POLICY_ADD_HEADER && !r->dry_run) {
+		if (policy_rule_action(r) == POLICY_ADD_HEADER &&
+		    !policy_rule_dry_run(r)) {
 			/* Rendered as reply text is; a header needs no '%'
 			 * escape, so '%%' goes back to '%'. */
-			render(f, r->header_value, r, &tmp);
-			add_header(f, r->header_name, undouble(
+			render(f->session, policy_rule_header_value(r), r, &tmp);
+			if (add_header(f, policy_rule_header_name(r), undouble(
 			    rendered.nlines > 0 ? rendered.lines[0] : "",
-			    value, sizeof(value)), false);
+			    value, sizeof(value)), false) != 0)
+				return -1;
 			log_decision(f, stage, r, "add-header", NULL, "");
 			continue;
 		}
 		/* A dry run: log and mark what the rule would have done. */
-		if (r->wire != NULL) {
-			render(f, r->wire, r, &tmp);
-			log_decision(f, stage, r, policy_action_name(r->action),
-			    tmp.text, " mode=dry-run");
+		if (wire != NULL) {
+			render(f->session, wire, r, &tmp);
+			log_decision(f, stage, r, action, tmp.text,
+			    " mode=dry-run");
 			snprintf(value, sizeof(value), "rule=%s; id=%s; "
-			    "stage=%s; would=%s %s", r->name, r->id,
-			    stage_name(stage), policy_action_name(r->action),
+			    "stage=%s; would=%s %s", policy_rule_name(r),
+			    policy_rule_id(r), stage_name(stage), action,
 			    tmp.text);
 		} else {
-			log_decision(f, stage, r, policy_action_name(r->action),
-			    NULL, " mode=dry-run");
+			log_decision(f, stage, r, action, NULL, " mode=dry-run");
 			snprintf(value, sizeof(value), "rule=%s; id=%s; "
-			    "stage=%s; would=%s", r->name, r->id,
-			    stage_name(stage), policy_action_name(r->action));
+			    "stage=%s; would=%s", policy_rule_name(r),
+			    policy_rule_id(r), stage_name(stage), action);
 		}
 		/* Multi-line replies join into one header line. */
 		for (char *p = value; *p != '\0'; p++)
 			if (*p == '\n')
 				*p = ' ';
-		if (stage >= STAGE_MAIL)
-			add_header(f, f->policy->settings.dry_run_header, value,
-			    false);
+		if (stage >= STAGE_MAIL && add_header(f, policy_settings(
+		    f->policy)->dry_run_header, value, false) != 0)
+			return -1;
 	}
+	return 0;
 }
 
 /* trace_headers - Received-SPF and Authentication-Results for what
- * replymilter checked itself, when the config asks for them. */
-static void
+ * replymilter checked itself, when the config asks for them; 0, or -1
+ * when out of memory. */
+static int
 trace_headers(struct flow *f)
 {
+	const struct checks_config *c = policy_checks(f->policy);
 	struct checks_header h[2];
 	unsigned n;
 
-	if (f->policy->checks == NULL)
-		return;
-	n = checks_trace_headers(f->policy->checks, f->checks, f->session, h);
+	if (c == NULL)
+		return 0;
+	n = checks_trace_headers(c, f->checks, f->session, h);
 	for (unsigned i = 0; i < n; i++)
-		add_header(f, h[i].name, h[i].value, true);
+		if (add_header(f, h[i].name, h[i].value, true) != 0)
+			return -1;
+	return 0;
 }
 
 /* clear_result - an empty result: continue, no rule, no text. */
@@ -311,31 +352,78 @@ static enum flow_outcome
 deliver(struct flow *f, enum stage stage, const struct rule *r,
     bool deferred, struct flow_result *out)
 {
+	enum policy_action action = policy_rule_action(r);
+
 	out->rule = r;
 	out->deferred = deferred;
-	out->outcome = r->action == POLICY_REJECT ? FLOW_REJECT :
-	    FLOW_TEMPFAIL;
-	render(f, r->wire, r, out);
-	log_decision(f, stage, r, policy_action_name(r->action), out->text,
+	out->outcome = action == POLICY_REJECT ? FLOW_REJECT : FLOW_TEMPFAIL;
+	render(f->session, policy_rule_wire(r), r, out);
+	log_decision(f, stage, r, policy_action_name(action), out->text,
 	    deferred ? " decided=connect" : "");
 	if (stage == STAGE_RCPT)
 		session_drop_last_rcpt(f->session);
 	return out->outcome;
 }
 
+const char *
+flow_fail_cause_name(enum flow_fail_cause cause)
+{
+	switch (cause) {
+	case FLOW_FAIL_MEMORY: return "memory";
+	case FLOW_FAIL_CONDITION: return "condition";
+	case FLOW_FAIL_CHECK: return "check";
+	case FLOW_FAIL_STATE: return "state";
+	case FLOW_FAIL_COUNT: break;
+	}
+	return "?";
+}
+
+unsigned long
+flow_failures(enum flow_fail_cause cause)
+{
+	return cause < FLOW_FAIL_COUNT ? atomic_load_explicit(
+	    &failures[cause], memory_order_relaxed) : 0;
+}
+
 enum flow_outcome
-flow_fail(struct flow *f, enum stage stage, const char *why,
-    struct flow_result *out)
+flow_failure(const struct policy *p, const struct session *s,
+    const char *qid, enum stage stage, enum flow_fail_cause cause,
+    const char *why, struct flow_result *out)
 {
 	char client[300], line[REPLY_TEXT_MAX * 2 + 64];
 
 	clear_result(out);
 	out->outcome = FLOW_FAIL;
-	render(f, f->policy->settings.failure_reply, NULL, out);
-	log_msg(LOG_LEVEL_WARNING, "%s: client=%s stage=%s failure=\"%s\" "
-	    "reply=\"%s\"", queue_id(f->session), client_text(f->session,
-	    client, sizeof(client)), stage_name(stage), why,
-	    one_line(out->text, line, sizeof(line)));
+	if (p != NULL)
+		render(s, policy_settings(p)->failure_reply, NULL, out);
+	else
+		render_builtin(out);
+	if (why == NULL)
+		return FLOW_FAIL;	/* logged and counted when it happened */
+	if (cause < FLOW_FAIL_COUNT)
+		atomic_fetch_add_explicit(&failures[cause], 1,
+		    memory_order_relaxed);
+	if (qid == NULL || qid[0] == '\0')
+		qid = s != NULL ? queue_id(s) : "NOQUEUE";
+	log_msg(LOG_LEVEL_WARNING, "%s: client=%s stage=%s cause=%s "
+	    "failure=\"%s\" reply=\"%s\"", qid, client_text(s, client,
+	    sizeof(client)), stage_name(stage), flow_fail_cause_name(cause),
+	    why, one_line(out->text, line, sizeof(line)));
+	return FLOW_FAIL;
+}
+
+enum flow_outcome
+flow_fail(struct flow *f, enum stage stage, enum flow_fail_cause cause,
+    const char *why, struct flow_result *out)
+{
+	flow_failure(f->policy, f->session, NULL, stage, cause, why, out);
+	/* Like a decision, a failure at connect has no reply there: it is
+	 * answered at every later stage (flow_stage); one in the data phase
+	 * at every later stage of the message. */
+	if (stage == STAGE_CONNECT)
+		f->failed_connection = true;
+	else if (stage >= STAGE_HEADER)
+		f->failed_message = true;
 	if (stage == STAGE_RCPT)
 		session_drop_last_rcpt(f->session);
 	return FLOW_FAIL;
@@ -346,8 +434,17 @@ flow_stage(struct flow *f, enum stage stage, struct flow_result *out)
 {
 	struct policy_verdict v;
 	const struct rule *r;
+	enum policy_result result;
 
 	clear_result(out);
+	if ((f->failed_connection && stage > STAGE_CONNECT) ||
+	    (f->failed_message && stage > STAGE_MAIL)) {
+		flow_failure(f->policy, f->session, NULL, stage,
+		    FLOW_FAIL_COUNT, NULL, out);
+		if (stage == STAGE_RCPT)
+			session_drop_last_rcpt(f->session);
+		return FLOW_FAIL;
+	}
 	if (f->conn_accepted || (stage >= STAGE_MAIL && f->msg_accepted))
 		return FLOW_CONTINUE;
 	/* A connect decision holds for the whole connection: the MTA
@@ -355,30 +452,34 @@ flow_stage(struct flow *f, enum stage stage, struct flow_result *out)
 	 * client that skipped HELO, so every later stage answers it again. */
 	if (f->pending != NULL && stage > STAGE_CONNECT)
 		return deliver(f, stage, f->pending, true, out);
-	if (f->run_checks &&
-	    checks_run(f->policy->checks, f->checks, stage, f->session) != 0)
-		return flow_fail(f, stage, "out of memory in a check", out);
-	if (stage == STAGE_EOM)
-		trace_headers(f);
-	switch (policy_eval(f->policy, stage, f->session, &v)) {
+	if (f->run_checks && checks_run(policy_checks(f->policy), f->checks,
+	    stage, f->session) != 0)
+		return flow_fail(f, stage, FLOW_FAIL_CHECK,
+		    "out of memory in a check", out);
+	if (stage == STAGE_EOM && trace_headers(f) != 0)
+		return flow_fail(f, stage, FLOW_FAIL_MEMORY,
+		    "out of memory keeping a trace header", out);
+	result = policy_eval(f->policy, stage, f->session, &v);
+	if (effects(f, stage, &v, out) != 0)
+		return flow_fail(f, stage, FLOW_FAIL_MEMORY,
+		    "out of memory keeping a header to add", out);
+	switch (result) {
 	case POLICY_ERROR:
-		effects(f, stage, &v, out);
-		return flow_fail(f, stage, v.failed != NULL ?
-		    "a condition could not be evaluated" : "evaluation failed",
-		    out);
+		return flow_fail(f, stage, FLOW_FAIL_CONDITION,
+		    v.failed != NULL ? "a condition could not be evaluated" :
+		    "evaluation failed", out);
 	case POLICY_NOMATCH:
-		effects(f, stage, &v, out);
 		return FLOW_CONTINUE;
 	case POLICY_MATCH:
 		break;
 	}
-	effects(f, stage, &v, out);
 	r = v.rule;
 	out->rule = r;
-	switch (r->action) {
+	switch (policy_rule_action(r)) {
 	case POLICY_CONTINUE:
 		log_debug("%s: stage=%s rule=%s action=continue",
-		    queue_id(f->session), stage_name(stage), r->name);
+		    queue_id(f->session), stage_name(stage),
+		    policy_rule_name(r));
 		return FLOW_CONTINUE;
 	case POLICY_ACCEPT:
 		if (stage <= STAGE_HELO)
@@ -398,7 +499,8 @@ flow_stage(struct flow *f, enum stage stage, struct flow_result *out)
 			/* libmilter cannot reply at connect: answer later. */
 			f->pending = r;
 			log_debug("%s: stage=connect rule=%s: decided, answered "
-			    "at the next stage", queue_id(f->session), r->name);
+			    "at the next stage", queue_id(f->session),
+			    policy_rule_name(r));
 			return FLOW_CONTINUE;
 		}
 		return deliver(f, stage, r, false, out);

@@ -16,8 +16,16 @@
  *     the recipients the message really has;
  *   - add-header and dry-run rules leave headers to add at end of message.
  * Every decision is logged in one line: queue id, client, stage, rule, id,
- * reply.  An evaluation failure becomes FLOW_FAIL with the configured
- * failure reply, never an accept.
+ * reply.
+ *
+ * Failure has one path: flow_failure() (flow_fail() for a flow) answers
+ * the policy's on_failure reply (the built-in 451 4.3.0 only when no policy
+ * is loaded), logs it once at warning with the queue id, client, stage and
+ * cause, and counts it by cause.  An evaluation error, a check or a header
+ * to add that runs out of memory all end there, and so does every failure
+ * of the milter glue to record what the MTA sent; never an accept.  A
+ * failure at connect, where no reply can be sent, is answered at every
+ * later stage of the connection, as a connect decision is.
  *
  * Ownership: flow_new() takes a reference to the policy and owns the
  * session it makes; flow_free() drops both.  Results point into the flow
@@ -79,9 +87,34 @@ const struct policy *flow_policy(const struct flow *f);
 enum flow_outcome flow_stage(struct flow *f, enum stage stage,
     struct flow_result *out);
 
-/* flow_fail - the failure reply in *out, logged with why; FLOW_FAIL. */
+/* Why an internal failure happened, for logs and counters. */
+enum flow_fail_cause {
+	FLOW_FAIL_MEMORY,	/* out of memory recording or keeping a fact */
+	FLOW_FAIL_CONDITION,	/* a condition could not be evaluated */
+	FLOW_FAIL_CHECK,	/* a built-in check could not run */
+	FLOW_FAIL_STATE,	/* no connection state, or no policy */
+	FLOW_FAIL_COUNT
+};
+
+/* flow_failure - policy p's failure reply (the built-in one when p is
+ * NULL) rendered with s's values (s may be NULL) into *out, logged once
+ * with the queue id qid (NULL: s's) and stage, and counted under cause;
+ * why NULL answers a failure already logged, without logging or counting
+ * it again; FLOW_FAIL. */
+enum flow_outcome flow_failure(const struct policy *p,
+    const struct session *s, const char *qid, enum stage stage,
+    enum flow_fail_cause cause, const char *why, struct flow_result *out);
+
+/* flow_fail - flow_failure on f's policy and session; a failure at connect
+ * is answered again at every later stage; FLOW_FAIL. */
 enum flow_outcome flow_fail(struct flow *f, enum stage stage,
-    const char *why, struct flow_result *out);
+    enum flow_fail_cause cause, const char *why, struct flow_result *out);
+
+/* flow_failures - how many failures of cause since start, in all flows. */
+unsigned long flow_failures(enum flow_fail_cause cause);
+
+/* flow_fail_cause_name - "memory", "condition", "check", "state". */
+const char *flow_fail_cause_name(enum flow_fail_cause cause);
 
 /* flow_run_checks - whether the built-in checks run (default true);
  * --test turns them off and stands in for their results. */

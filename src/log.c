@@ -6,13 +6,17 @@
 #include "log.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <sysexits.h>
 
-static enum log_level current_level = LOG_LEVEL_INFO;
+/* Set by the main thread at start and on reload, read by every worker:
+ * atomic, relaxed (a line logged at the old level around a reload is
+ * harmless). */
+static atomic_int current_level = LOG_LEVEL_INFO;
 static bool use_stderr = true;
 static const char *log_ident = "replymilter";
 static log_sink_fn *sink_fn;
@@ -41,13 +45,15 @@ log_open(const char *ident, int facility, bool to_stderr)
 void
 log_set_level(enum log_level level)
 {
-	current_level = level;
+	atomic_store_explicit(&current_level, (int)level,
+	    memory_order_relaxed);
 }
 
 enum log_level
 log_get_level(void)
 {
-	return current_level;
+	return (enum log_level)atomic_load_explicit(&current_level,
+	    memory_order_relaxed);
 }
 
 void
@@ -60,7 +66,7 @@ log_set_sink(log_sink_fn *sink, void *arg)
 bool
 log_enabled(enum log_level level)
 {
-	return level <= current_level || sink_fn != NULL;
+	return level <= log_get_level() || sink_fn != NULL;
 }
 
 void
@@ -76,7 +82,7 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		memcpy(line + sizeof(line) - 4, "...", 4);
 	if (sink_fn != NULL)
 		sink_fn(sink_arg, level, line);
-	if (level > current_level)
+	if (level > log_get_level())
 		return;
 	if (!use_stderr) {
 		syslog(levels[level].priority, "%s", line);

@@ -5,8 +5,10 @@
  * the configured level is dropped here, so callers never test a level
  * themselves.  log_warn() appends strerror(errno), log_warnx() does not
  * (OpenSMTPD's convention).  Tests install a sink with log_set_sink() to
- * read what would have been logged.  Thread-safe: syslog(3) and stdio are,
- * and the settings change only at start-up or under the reload lock.
+ * read what would have been logged.  Thread-safe: syslog(3) and stdio are;
+ * the level is atomic, as the main thread changes it on reload while the
+ * workers log; the destination and the sink are set only at start-up (and
+ * by tests, before any thread logs).
  * Lines are bounded (LOG_LINE_MAX); a longer message is cut and marked with
  * "..." rather than dropped.
  */

@@ -24,12 +24,16 @@
 
 /* One MTA connection. */
 struct conn {
-	struct flow *flow;
+	struct flow *flow;	/* NULL only in stateless, below */
 	bool nr_header;		/* header replies negotiated away */
-	bool failed;		/* recording failed where no reply was due */
 	bool can_skip;		/* the MTA understands SMFIS_SKIP */
 	bool need_size;		/* eom rules need the whole body counted */
 };
+
+/* The state of a connection whose own state could not be made (no policy,
+ * or no memory): every callback answers the failure reply.  Shared by all
+ * such connections; it holds nothing. */
+static struct conn stateless;
 
 static pthread_mutex_t policy_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct policy *installed;
@@ -77,16 +81,49 @@ conn_of(SMFICTX *ctx)
 	return smfi_getpriv(ctx);
 }
 
+/* fail - the one answer of a callback to an internal failure: the loaded
+ * policy's on_failure through flow_failure (logged once and counted), set
+ * as the reply where libmilter can carry one.  Without connection state
+ * (c NULL or stateless) the installed policy answers, and ctx is marked
+ * stateless so later callbacks answer it too; why NULL: a failure already
+ * logged.  At connect, where no reply can be sent, the failure is answered
+ * at the next stage. */
+static sfsistat
+fail(SMFICTX *ctx, struct conn *c, enum stage stage,
+    enum flow_fail_cause cause, const char *why)
+{
+	struct flow_result res;
+
+	if (c != NULL && c->flow != NULL) {
+		flow_fail(c->flow, stage, cause, why, &res);
+	} else {
+		struct policy *p = milter_policy();
+
+		flow_failure(p, NULL, smfi_getsymval(ctx, "i"), stage, cause,
+		    why, &res);
+		res.reply = NULL;	/* its rendering outlives p; it not */
+		policy_unref(p);
+		if (c == NULL)
+			(void)smfi_setpriv(ctx, &stateless);
+	}
+	if (stage == STAGE_CONNECT)
+		return SMFIS_CONTINUE;
+	return action_apply(ctx, &res);
+}
+
 /* conn_new - connection state on the installed policy, stored in ctx; or
- * NULL when there is no policy or no memory. */
+ * NULL with why set when there is no policy or no memory. */
 static struct conn *
-conn_new(SMFICTX *ctx)
+conn_new(SMFICTX *ctx, const char **why)
 {
 	struct policy *p = milter_policy();
 	struct conn *c;
 
-	if (p == NULL)
+	if (p == NULL) {
+		*why = "no policy loaded";
 		return NULL;
+	}
+	*why = "out of memory making the connection state";
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->flow = flow_new(p)) == NULL) {
 		free(c);
@@ -95,6 +132,7 @@ conn_new(SMFICTX *ctx)
 	}
 	policy_unref(p);	/* the flow holds its own reference */
 	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		*why = "libmilter would not keep the connection state";
 		flow_free(c->flow);
 		free(c);
 		return NULL;
@@ -103,46 +141,59 @@ conn_new(SMFICTX *ctx)
 	return c;
 }
 
-/* record_macros - the macros the policy reads, as the MTA sent them. */
-static void
-record_macros(SMFICTX *ctx, struct conn *c, bool message)
+/* record_macros - the macros the policy reads, as the MTA sent them (and
+ * at message stages the queue id); 0, or -1 with the reason in why. */
+static int
+record_macros(SMFICTX *ctx, struct conn *c, bool message, char *why,
+    size_t size)
 {
 	const struct policy *p = flow_policy(c->flow);
 	struct session *s = flow_session(c->flow);
 	char *v;
 
-	for (unsigned i = 0; i < p->nmacros; i++)
-		if ((v = smfi_getsymval(ctx, p->macros[i])) != NULL &&
-		    session_set_macro(s, p->macros[i], v, message) != 0)
-			log_warnx("out of memory recording macro %s",
-			    p->macros[i]);
+	for (unsigned i = 0; i < policy_nmacros(p); i++) {
+		const char *name = policy_macro(p, i);
+
+		if ((v = smfi_getsymval(ctx, (char *)name)) != NULL &&
+		    session_set_macro(s, name, v, message) != 0) {
+			snprintf(why, size, "out of memory recording macro %s",
+			    name);
+			return -1;
+		}
+	}
 	/* The queue id, for logs and %{queue_id}. */
 	if (message && (v = smfi_getsymval(ctx, "i")) != NULL &&
-	    strcmp(v, s->queue_id) != 0)
-		(void)session_set_queue_id(s, v);
+	    strcmp(v, s->queue_id) != 0 && session_set_queue_id(s, v) != 0) {
+		snprintf(why, size, "out of memory recording the queue id");
+		return -1;
+	}
+	return 0;
 }
 
-/* answer - evaluate stage and answer; a failure to record (rc != 0) is
- * answered with the failure reply. */
+/* answer - evaluate stage and answer. */
 static sfsistat
-answer(SMFICTX *ctx, struct conn *c, enum stage stage, int rc)
+answer(SMFICTX *ctx, struct conn *c, enum stage stage)
 {
 	struct flow_result res;
 
-	if (rc != 0)
-		flow_fail(c->flow, stage, "out of memory", &res);
-	else
-		flow_stage(c->flow, stage, &res);
+	flow_stage(c->flow, stage, &res);
 	return action_apply(ctx, &res);
 }
 
-/* missing - the answer when a callback finds no connection state. */
-static sfsistat
-missing(SMFICTX *ctx, const char *callback)
+/* usable - whether c is connection state a callback can work with. */
+static bool
+usable(const struct conn *c)
 {
-	log_msg(LOG_LEVEL_WARNING, "%s without connection state (out of "
-	    "memory, or no policy loaded): answering tempfail", callback);
-	return action_emergency(ctx, true);
+	return c != NULL && c->flow != NULL;
+}
+
+/* unusable - the answer of a callback that finds no usable state: the
+ * failure logged when the state could not be made, or a new one. */
+static sfsistat
+unusable(SMFICTX *ctx, struct conn *c, enum stage stage)
+{
+	return fail(ctx, c, stage, FLOW_FAIL_STATE, c == &stateless ? NULL :
+	    "callback without connection state");
 }
 
 /* want - the protocol steps the policy p needs, as a mask of stages. */
@@ -165,8 +216,8 @@ stages_needed(const struct policy *p)
 	/* The checks read facts of their own: Authentication-Results
 	 * headers (complete at end of headers), SPF's HELO identity, the
 	 * actual size. */
-	if (p->checks != NULL) {
-		unsigned needed = p->checks->needed;
+	{
+		unsigned needed = policy_checks_needed(p);
 
 		if (needed & ((1u << CHECK_DKIM) | (1u << CHECK_DKIM_AUTHOR) |
 		    (1u << CHECK_DMARC) | (1u << CHECK_ARC) |
@@ -203,17 +254,16 @@ request_macros(SMFICTX *ctx, const struct policy *p)
 		size_t used = (size_t)snprintf(list, sizeof(list), "%s",
 		    stages[k].always);
 
-		for (unsigned i = 0; i < p->nmacros; i++) {
+		for (unsigned i = 0; i < policy_nmacros(p); i++) {
+			const char *name = policy_macro(p, i);
 			enum stage first;
 
-			if (macro_stage(p->macros[i], &first) != 0 ||
-			    first != stages[k].stage || strcmp(p->macros[i],
-			    "i") == 0 || used + strlen(p->macros[i]) + 2 >
-			    sizeof(list))
+			if (macro_stage(name, &first) != 0 ||
+			    first != stages[k].stage || strcmp(name, "i") == 0 ||
+			    used + strlen(name) + 2 > sizeof(list))
 				continue;
 			used += (size_t)snprintf(list + used,
-			    sizeof(list) - used, "%s%s", used ? " " : "",
-			    p->macros[i]);
+			    sizeof(list) - used, "%s%s", used ? " " : "", name);
 		}
 		if (list[0] != '\0' &&
 		    smfi_setsymlist(ctx, stages[k].where, list) != MI_SUCCESS)
@@ -230,13 +280,19 @@ on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	struct conn *c = conn_of(ctx);
 	const struct policy *p;
+	const char *why;
 	unsigned need;
 	unsigned long want = 0;
 
 	(void)f2;
 	(void)f3;
-	if (c == NULL && (c = conn_new(ctx)) == NULL)
-		return SMFIS_ALL_OPTS;	/* callbacks then answer tempfail */
+	if (c == NULL && (c = conn_new(ctx, &why)) == NULL) {
+		/* Every stage, so each answers the failure reply. */
+		(void)fail(ctx, NULL, STAGE_CONNECT, FLOW_FAIL_STATE, why);
+		return SMFIS_ALL_OPTS;
+	}
+	if (!usable(c))
+		return SMFIS_ALL_OPTS;
 	p = flow_policy(c->flow);
 	need = stages_needed(p);
 	if (!(need & (1u << STAGE_HELO)))
@@ -251,7 +307,7 @@ on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		want |= SMFIP_NOBODY;
 	want |= SMFIP_NOUNKNOWN | SMFIP_NODATA;
 	/* Header-stage rules answer per header; otherwise none does. */
-	if (p->nstage_rules[STAGE_HEADER] == 0)
+	if (policy_nstage_rules(p, STAGE_HEADER) == 0)
 		want |= SMFIP_NR_HDR;
 	/* Body rules run at end of message; once the kept part is full and
 	 * no rule needs the size, the rest of the body can be skipped. */
@@ -260,8 +316,8 @@ on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf1 = f1 & want;
 	c->nr_header = (*pf1 & SMFIP_NR_HDR) != 0;
 	c->can_skip = (*pf1 & SMFIP_SKIP) != 0;
-	c->need_size = policy_needs(p, COND_SIZE) || (p->checks != NULL &&
-	    (p->checks->needed & (1u << CHECK_SIZE)));
+	c->need_size = policy_needs(p, COND_SIZE) ||
+	    (policy_checks_needed(p) & (1u << CHECK_SIZE));
 	*pf2 = 0;
 	*pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST)
@@ -291,23 +347,23 @@ static sfsistat
 on_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	struct conn *c = conn_of(ctx);
-	char addr[INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN], why[128];
 	struct flow_result res;
-	int rc;
+	const char *no_state;
 
-	if (c == NULL && (c = conn_new(ctx)) == NULL)
-		return missing(ctx, "connect");
-	rc = session_set_client(flow_session(c->flow), hostname,
-	    address_text(hostaddr, addr, sizeof(addr)));
-	record_macros(ctx, c, false);
-	if (rc != 0)
-		flow_fail(c->flow, STAGE_CONNECT, "out of memory", &res);
-	else
-		flow_stage(c->flow, STAGE_CONNECT, &res);
-	/* No reply text is possible at connect: a decision waits in the
-	 * flow for HELO or MAIL; a failure is a plain tempfail. */
-	if (res.outcome == FLOW_FAIL)
-		return SMFIS_TEMPFAIL;
+	if (c == NULL && (c = conn_new(ctx, &no_state)) == NULL)
+		return fail(ctx, NULL, STAGE_CONNECT, FLOW_FAIL_STATE, no_state);
+	if (!usable(c))
+		return unusable(ctx, c, STAGE_CONNECT);
+	if (session_set_client(flow_session(c->flow), hostname,
+	    address_text(hostaddr, addr, sizeof(addr))) != 0)
+		return fail(ctx, c, STAGE_CONNECT, FLOW_FAIL_MEMORY,
+		    "out of memory recording the client");
+	if (record_macros(ctx, c, false, why, sizeof(why)) != 0)
+		return fail(ctx, c, STAGE_CONNECT, FLOW_FAIL_MEMORY, why);
+	/* No reply text is possible at connect: a decision, or a failure,
+	 * waits in the flow for HELO or MAIL. */
+	flow_stage(c->flow, STAGE_CONNECT, &res);
 	return res.outcome == FLOW_ACCEPT ? SMFIS_ACCEPT : SMFIS_CONTINUE;
 }
 
@@ -316,12 +372,16 @@ static sfsistat
 on_helo(SMFICTX *ctx, char *name)
 {
 	struct conn *c = conn_of(ctx);
+	char why[128];
 
-	if (c == NULL)
-		return missing(ctx, "helo");
-	record_macros(ctx, c, false);
-	return answer(ctx, c, STAGE_HELO,
-	    session_set_helo(flow_session(c->flow), name));
+	if (!usable(c))
+		return unusable(ctx, c, STAGE_HELO);
+	if (record_macros(ctx, c, false, why, sizeof(why)) != 0)
+		return fail(ctx, c, STAGE_HELO, FLOW_FAIL_MEMORY, why);
+	if (session_set_helo(flow_session(c->flow), name) != 0)
+		return fail(ctx, c, STAGE_HELO, FLOW_FAIL_MEMORY,
+		    "out of memory recording HELO");
+	return answer(ctx, c, STAGE_HELO);
 }
 
 /* size_param - the SIZE= of MAIL FROM's parameters; whether there is one. */
@@ -345,22 +405,21 @@ on_envfrom(SMFICTX *ctx, char **argv)
 	struct conn *c = conn_of(ctx);
 	unsigned long size = 0;
 	bool has_size;
-	struct flow_result res;
+	char why[128];
 
-	if (c == NULL)
-		return missing(ctx, "mail");
+	if (!usable(c))
+		return unusable(ctx, c, STAGE_MAIL);
 	/* libmilter does not always call abort after a refusal, so a new
 	 * MAIL FROM starts the message state afresh. */
 	flow_begin_message(c->flow);
-	c->failed = false;
-	record_macros(ctx, c, true);
+	if (record_macros(ctx, c, true, why, sizeof(why)) != 0)
+		return fail(ctx, c, STAGE_MAIL, FLOW_FAIL_MEMORY, why);
 	has_size = size_param(argv, &size);
 	if (session_set_sender(flow_session(c->flow), argv[0], has_size,
-	    size) != 0) {
-		flow_fail(c->flow, STAGE_MAIL, "out of memory", &res);
-		return action_apply(ctx, &res);
-	}
-	return answer(ctx, c, STAGE_MAIL, 0);
+	    size) != 0)
+		return fail(ctx, c, STAGE_MAIL, FLOW_FAIL_MEMORY,
+		    "out of memory recording the sender");
+	return answer(ctx, c, STAGE_MAIL);
 }
 
 /* on_envrcpt - RCPT TO. */
@@ -368,12 +427,16 @@ static sfsistat
 on_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = conn_of(ctx);
+	char why[128];
 
-	if (c == NULL)
-		return missing(ctx, "rcpt");
-	record_macros(ctx, c, true);
-	return answer(ctx, c, STAGE_RCPT,
-	    session_add_rcpt(flow_session(c->flow), argv[0]));
+	if (!usable(c))
+		return unusable(ctx, c, STAGE_RCPT);
+	if (record_macros(ctx, c, true, why, sizeof(why)) != 0)
+		return fail(ctx, c, STAGE_RCPT, FLOW_FAIL_MEMORY, why);
+	if (session_add_rcpt(flow_session(c->flow), argv[0]) != 0)
+		return fail(ctx, c, STAGE_RCPT, FLOW_FAIL_MEMORY,
+		    "out of memory recording a recipient");
+	return answer(ctx, c, STAGE_RCPT);
 }
 
 /* on_header - one header. */
@@ -381,19 +444,25 @@ static sfsistat
 on_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = conn_of(ctx);
-	int rc;
+	static const char why[] = "out of memory recording a header";
 
-	if (c == NULL)
-		return missing(ctx, "header");
-	rc = session_add_header(flow_session(c->flow), name, value);
-	if (c->nr_header) {
-		/* No header-stage rules: record only; a failure to record is
-		 * answered at the end of the headers. */
-		if (rc != 0)
-			c->failed = true;
-		return SMFIS_NOREPLY;
+	if (!usable(c))
+		return unusable(ctx, c, STAGE_HEADER);
+	if (session_add_header(flow_session(c->flow), name, value) != 0) {
+		/* Without header replies the flow holds the failure for
+		 * the end of the headers. */
+		if (c->nr_header) {
+			struct flow_result res;
+
+			flow_fail(c->flow, STAGE_HEADER, FLOW_FAIL_MEMORY, why,
+			    &res);
+			return SMFIS_NOREPLY;
+		}
+		return fail(ctx, c, STAGE_HEADER, FLOW_FAIL_MEMORY, why);
 	}
-	return answer(ctx, c, STAGE_HEADER, rc);
+	if (c->nr_header)
+		return SMFIS_NOREPLY;	/* no header-stage rules: record only */
+	return answer(ctx, c, STAGE_HEADER);
 }
 
 /* on_eoh - end of headers. */
@@ -401,11 +470,13 @@ static sfsistat
 on_eoh(SMFICTX *ctx)
 {
 	struct conn *c = conn_of(ctx);
+	char why[128];
 
-	if (c == NULL)
-		return missing(ctx, "eoh");
-	record_macros(ctx, c, true);
-	return answer(ctx, c, STAGE_EOH, c->failed ? -1 : 0);
+	if (!usable(c))
+		return unusable(ctx, c, STAGE_EOH);
+	if (record_macros(ctx, c, true, why, sizeof(why)) != 0)
+		return fail(ctx, c, STAGE_EOH, FLOW_FAIL_MEMORY, why);
+	return answer(ctx, c, STAGE_EOH);
 }
 
 /* on_body - a body chunk: counted and kept up to the limit. */
@@ -415,10 +486,12 @@ on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	struct conn *c = conn_of(ctx);
 	struct session *s;
 
-	if (c == NULL)
-		return missing(ctx, "body");
+	if (!usable(c))
+		return unusable(ctx, c, STAGE_BODY);
 	s = flow_session(c->flow);
-	(void)session_add_body(s, chunk, len);
+	if (session_add_body(s, chunk, len) != 0)
+		return fail(ctx, c, STAGE_BODY, FLOW_FAIL_MEMORY,
+		    "out of memory recording the body");
 	if (c->can_skip && !c->need_size && s->body_len >= s->body_limit)
 		return SMFIS_SKIP;
 	return SMFIS_CONTINUE;
@@ -430,14 +503,17 @@ on_eom(SMFICTX *ctx)
 {
 	struct conn *c = conn_of(ctx);
 	struct flow_result res;
+	char why[128];
 	sfsistat rc;
 
-	if (c == NULL)
-		return missing(ctx, "eom");
-	record_macros(ctx, c, true);
-	if (c->failed)
-		flow_fail(c->flow, STAGE_EOM, "out of memory", &res);
-	else if (flow_stage(c->flow, STAGE_BODY, &res) == FLOW_CONTINUE)
+	if (!usable(c))
+		return unusable(ctx, c, STAGE_EOM);
+	if (record_macros(ctx, c, true, why, sizeof(why)) != 0) {
+		rc = fail(ctx, c, STAGE_EOM, FLOW_FAIL_MEMORY, why);
+		flow_end_message(c->flow);
+		return rc;
+	}
+	if (flow_stage(c->flow, STAGE_BODY, &res) == FLOW_CONTINUE)
 		flow_stage(c->flow, STAGE_EOM, &res);
 	rc = action_apply(ctx, &res);
 	if (rc == SMFIS_CONTINUE || rc == SMFIS_ACCEPT)
@@ -452,7 +528,7 @@ on_abort(SMFICTX *ctx)
 {
 	struct conn *c = conn_of(ctx);
 
-	if (c != NULL)
+	if (usable(c))
 		flow_end_message(c->flow);
 	return SMFIS_CONTINUE;
 }
@@ -466,6 +542,8 @@ on_close(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	smfi_setpriv(ctx, NULL);
+	if (c == &stateless)
+		return SMFIS_CONTINUE;
 	flow_free(c->flow);
 	free(c);
 	atomic_fetch_sub(&active, 1);

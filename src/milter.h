@@ -11,9 +11,13 @@
  * rules under a connection in flight.  Negotiation asks the MTA only for the
  * stages and macros that snapshot needs.
  *
- * Failure is closed: a callback that finds no connection state, runs out of
- * memory or is called out of order answers with the configured failure reply
- * (tempfail by default), logged with the queue id; never an accept.
+ * Failure is closed and has one path: a callback that finds no connection
+ * state, or cannot record what the MTA sent (a macro, the client, HELO, an
+ * address, a header, the body) answers through flow_failure(): the loaded
+ * policy's on_failure (the built-in 451 4.3.0 only when no policy is
+ * loaded), logged once with the queue id and stage, and counted; never an
+ * accept.  At connect, where libmilter carries no reply, the failure is
+ * answered at the next stage, as a connect decision is.
  */
 #ifndef REPLYMILTER_MILTER_H
 #define REPLYMILTER_MILTER_H

@@ -3,13 +3,15 @@
  */
 #include "config.h"
 
-#include "policy.h"
+#include "policy_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "session.h"
 
 /* Tri-state matching, as OpenSMTPD's ruleset does it. */
 enum match {
@@ -18,26 +20,10 @@ enum match {
 	MATCH_ERROR
 };
 
-static const char *const field_names[COND_FIELD_COUNT] = {
-	[COND_CLIENT_ADDR] = "client_addr",
-	[COND_CLIENT_NAME] = "client_name",
-	[COND_HELO] = "helo",
-	[COND_SENDER] = "sender",
-	[COND_SENDER_DOMAIN] = "sender_domain",
-	[COND_RCPT] = "rcpt",
-	[COND_RCPT_DOMAIN] = "rcpt_domain",
-	[COND_RCPT_COUNT] = "rcpt_count",
-	[COND_SIZE] = "size",
-	[COND_HEADER] = "header",
-	[COND_BODY] = "body",
-	[COND_MACRO] = "macro",
-	[COND_CHECK] = "check",
-};
-
 const char *
 policy_field_name(enum cond_field field)
 {
-	return field < COND_FIELD_COUNT ? field_names[field] : "?";
+	return field_name(field);
 }
 
 const char *
@@ -54,9 +40,9 @@ policy_action_name(enum policy_action action)
 	return "?";
 }
 
-/* match_lists - whether text matches one of c's lists or strings. */
+/* match_text - whether text matches one of c's strings or lists. */
 static enum match
-match_text(const struct cond *c, const char *text, enum list_kind as)
+match_text(const struct cond *c, const char *text)
 {
 	for (unsigned i = 0; i < c->nstrings; i++)
 		if (strcasecmp(c->strings[i], text) == 0)
@@ -70,10 +56,10 @@ match_text(const struct cond *c, const char *text, enum list_kind as)
 			hit = list_match_ip(l, text);
 			break;
 		case LIST_DOMAIN:
-			/* An address list field tested against a domain list
-			 * looks at the address's domain. */
-			hit = list_match_domain(l, as == LIST_ADDRESS ?
-			    session_domain_of(text) : text);
+			/* A domain list tested against an address field looks
+			 * at the address's domain. */
+			hit = list_match_domain(l, field_literal_kind(c->field)
+			    == LIST_ADDRESS ? session_domain_of(text) : text);
 			break;
 		case LIST_ADDRESS:
 			hit = list_match_address(l, text);
@@ -105,19 +91,36 @@ compare(const struct cond *c, unsigned long value)
 	return r ? MATCH_YES : MATCH_NO;
 }
 
+/* compare_name - bsearch order of header names, case-insensitive. */
+static int
+compare_name(const void *a, const void *b)
+{
+	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* header_named - whether h has c's name (a gate: one of c's names). */
+static bool
+header_named(const struct cond *c, const struct session_header *h)
+{
+	if (c->name != NULL)
+		return strcasecmp(h->name, c->name) == 0;
+	return bsearch(&h->name, c->names, c->nnames, sizeof(char *),
+	    compare_name) != NULL;
+}
+
 /* match_header - whether header h satisfies c (name, then value). */
 static enum match
 match_header(const struct cond *c, const struct session_header *h)
 {
 	const char *value = h->value;
 
-	if (strcasecmp(h->name, c->name) != 0)
+	if (!header_named(c, h))
 		return MATCH_NO;
 	if (c->presence)
 		return MATCH_YES;
 	while (*value == ' ' || *value == '\t')
 		value++;
-	return match_text(c, value, LIST_REGEX);
+	return match_text(c, value);
 }
 
 /* match_rcpts - at rcpt the current recipient; later, any recipient. */
@@ -128,12 +131,14 @@ match_rcpts(const struct cond *c, const struct session *s, enum stage stage,
 	if (c->null_sender)
 		return MATCH_NO;
 	if (stage == STAGE_RCPT)
-		return match_text(c, domain ? s->rcpt_domain : s->rcpt,
-		    domain ? LIST_DOMAIN : LIST_ADDRESS);
-	for (unsigned i = 0; i < s->nrcpts; i++)
-		if (match_text(c, domain ? s->rcpt_domains[i] : s->rcpts[i],
-		    domain ? LIST_DOMAIN : LIST_ADDRESS) == MATCH_YES)
-			return MATCH_YES;
+		return match_text(c, domain ? s->rcpt_domain : s->rcpt);
+	for (unsigned i = 0; i < s->nrcpts; i++) {
+		enum match m = match_text(c, domain ? s->rcpt_domains[i] :
+		    s->rcpts[i]);
+
+		if (m != MATCH_NO)
+			return m;
+	}
 	return MATCH_NO;
 }
 
@@ -150,17 +155,17 @@ match_field(const struct cond *c, const struct session *s, enum stage stage)
 				return MATCH_YES;
 		return MATCH_NO;
 	case COND_CLIENT_NAME:
-		return match_text(c, s->client_name, LIST_DOMAIN);
+		return match_text(c, s->client_name);
 	case COND_HELO:
-		return match_text(c, s->helo, LIST_DOMAIN);
+		return match_text(c, s->helo);
 	case COND_SENDER:
 		/* The null sender: "<>" written inline, or in a list. */
 		if (s->sender[0] == '\0' && c->null_sender)
 			return MATCH_YES;
-		return match_text(c, s->sender, LIST_ADDRESS);
+		return match_text(c, s->sender);
 	case COND_SENDER_DOMAIN:
 		return s->sender_domain[0] != '\0' ?
-		    match_text(c, s->sender_domain, LIST_DOMAIN) : MATCH_NO;
+		    match_text(c, s->sender_domain) : MATCH_NO;
 	case COND_RCPT:
 		return match_rcpts(c, s, stage, false);
 	case COND_RCPT_DOMAIN:
@@ -179,13 +184,15 @@ match_field(const struct cond *c, const struct session *s, enum stage stage)
 
 			return h != NULL ? match_header(c, h) : MATCH_NO;
 		}
-		for (unsigned i = 0; i < s->nheaders; i++)
-			if (match_header(c, &s->headers[i]) == MATCH_YES)
-				return MATCH_YES;
+		for (unsigned i = 0; i < s->nheaders; i++) {
+			enum match m = match_header(c, &s->headers[i]);
+
+			if (m != MATCH_NO)
+				return m;
+		}
 		return MATCH_NO;
 	case COND_BODY:
-		return s->body_len > 0 ? match_text(c, s->body, LIST_REGEX) :
-		    MATCH_NO;
+		return s->body_len > 0 ? match_text(c, s->body) : MATCH_NO;
 	case COND_MACRO: {
 		const char *value = session_macro(s, c->name);
 
@@ -193,7 +200,7 @@ match_field(const struct cond *c, const struct session *s, enum stage stage)
 			return MATCH_NO;
 		if (c->presence)
 			return value[0] != '\0' ? MATCH_YES : MATCH_NO;
-		return match_text(c, value, LIST_REGEX);
+		return match_text(c, value);
 	}
 	case COND_CHECK:
 		return (c->check_results & (1u << s->checks[c->check])) ?
@@ -242,70 +249,16 @@ match_cond(const struct cond *c, const struct session *s, enum stage stage,
 	return MATCH_ERROR;
 }
 
-/* compare_name - bsearch order of header names, case-insensitive. */
-static int
-compare_name(const void *a, const void *b)
-{
-	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* has_name - whether name is among stage's gated header names. */
-static bool
-has_name(const struct policy *p, enum stage stage, const char *name)
-{
-	return bsearch(&name, p->gate_names[stage], p->ngate_names[stage],
-	    sizeof(char *), compare_name) != NULL;
-}
-
 /* gate_open - whether the session's value of field may pass some rule
- * gated on field at stage (the gate's own matcher, as match_field). */
+ * gated on field at stage: the gate is a condition like theirs, matched as
+ * theirs are (a gate holds literals only, so it cannot fail). */
 static bool
 gate_open(const struct policy *p, enum stage stage, enum cond_field field,
     const struct session *s)
 {
-	const struct list *g = p->gates[stage][field];
+	const struct cond *g = p->gates[stage][field];
 
-	switch (field) {
-	case COND_CLIENT_ADDR:
-		return s->family != 0 &&
-		    list_match_ip_bytes(g, s->family, s->addr);
-	case COND_CLIENT_NAME:
-		return list_match_domain(g, s->client_name);
-	case COND_HELO:
-		return list_match_domain(g, s->helo);
-	case COND_SENDER:
-		return s->sender[0] != '\0' &&
-		    list_match_address(g, s->sender);
-	case COND_SENDER_DOMAIN:
-		return s->sender_domain[0] != '\0' &&
-		    list_match_domain(g, s->sender_domain);
-	case COND_RCPT:
-	case COND_RCPT_DOMAIN:
-		if (stage == STAGE_RCPT)
-			return field == COND_RCPT ?
-			    list_match_address(g, s->rcpt) :
-			    list_match_domain(g, s->rcpt_domain);
-		for (unsigned i = 0; i < s->nrcpts; i++)
-			if (field == COND_RCPT ?
-			    list_match_address(g, s->rcpts[i]) :
-			    list_match_domain(g, s->rcpt_domains[i]))
-				return true;
-		return false;
-	case COND_HEADER:
-		if (stage == STAGE_HEADER) {
-			const struct session_header *h =
-			    session_current_header(s);
-
-			return h != NULL && has_name(p, stage, h->name);
-		}
-		for (unsigned i = 0; i < s->nheaders; i++)
-			if (has_name(p, stage, s->headers[i].name))
-				return true;
-		/* Headers past the kept 256 KiB are not seen here either. */
-		return false;
-	default:
-		return true;
-	}
+	return g == NULL || match_field(g, s, stage) != MATCH_NO;
 }
 
 /* gates_open - whether every gate in mask is open for the session; each
@@ -437,6 +390,9 @@ policy_cond_free(struct cond *c)
 	for (unsigned i = 0; i < c->nstrings; i++)
 		free(c->strings[i]);
 	free(c->strings);
+	for (unsigned i = 0; i < c->nnames; i++)
+		free(c->names[i]);
+	free(c->names);
 	free(c->text);
 	free(c->name);
 	free(c);
@@ -489,13 +445,9 @@ policy_free(struct policy *p)
 	free(p->settings.dry_run_header);
 	free(p->settings.private_codes);
 	checks_config_free(p->checks);
-	for (int st = 0; st < STAGE_COUNT; st++) {
+	for (int st = 0; st < STAGE_COUNT; st++)
 		for (int f = 0; f < COND_FIELD_COUNT; f++)
-			list_free(p->gates[st][f]);
-		for (unsigned i = 0; i < p->ngate_names[st]; i++)
-			free(p->gate_names[st][i]);
-		free(p->gate_names[st]);
-	}
+			policy_cond_free(p->gates[st][f]);
 	free(p);
 }
 
@@ -529,27 +481,6 @@ policy_needs(const struct policy *p, enum cond_field field)
 	return (p->field_mask & (1u << field)) != 0;
 }
 
-/* literal_kind - the list kind of a field's inline literals, or -1 for
- * fields that have none. */
-static int
-literal_kind(enum cond_field f)
-{
-	switch (f) {
-	case COND_CLIENT_ADDR:
-		return LIST_CIDR;
-	case COND_CLIENT_NAME:
-	case COND_HELO:
-	case COND_SENDER_DOMAIN:
-	case COND_RCPT_DOMAIN:
-		return LIST_DOMAIN;
-	case COND_SENDER:
-	case COND_RCPT:
-		return LIST_ADDRESS;
-	default:
-		return -1;
-	}
-}
-
 /* gateable - whether c, a top-level condition of a rule, may gate it: a
  * header condition (its name), or inline literals of the field's kind
  * only (no named list, regex, exact string or "<>"). */
@@ -560,39 +491,63 @@ gateable(const struct cond *c)
 		return false;
 	if (c->field == COND_HEADER)
 		return c->name != NULL;
-	if (literal_kind(c->field) < 0 || c->nstrings > 0 || c->null_sender ||
-	    c->nlists != 1 || !c->owns[0] || c->text == NULL)
+	if (field_literal_kind(c->field) < 0 || c->nstrings > 0 ||
+	    c->null_sender || c->nlists != 1 || !c->owns[0] || c->text == NULL)
 		return false;
-	return (int)list_kind(c->lists[0]) == literal_kind(c->field);
+	return (int)list_kind(c->lists[0]) == field_literal_kind(c->field);
 }
 
-/* add_gate_name - add a header name to stage's gate; 0, or -1. */
-static int
-add_gate_name(struct policy *p, enum stage st, const char *name)
+/* gate_of - the gate condition of field at st, made on first use (a
+ * header gate matches by name alone; a value gate owns one list of the
+ * field's literal kind); NULL when out of memory. */
+static struct cond *
+gate_of(struct policy *p, enum stage st, enum cond_field field)
 {
-	char **n = realloc(p->gate_names[st],
-	    (p->ngate_names[st] + 1) * sizeof(*n));
+	struct cond *g = p->gates[st][field];
+
+	if (g != NULL)
+		return g;
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return NULL;
+	g->type = COND_MATCH;
+	g->field = field;
+	g->memo = -1;
+	if (field == COND_HEADER) {
+		g->presence = true;
+	} else {
+		if ((g->lists[0] = list_new("gate", (enum list_kind)
+		    field_literal_kind(field))) == NULL) {
+			free(g);
+			return NULL;
+		}
+		g->owns[0] = true;
+		g->nlists = 1;
+	}
+	return p->gates[st][field] = g;
+}
+
+/* add_gate_name - add header name to g's names; 0, or -1. */
+static int
+add_gate_name(struct cond *g, const char *name)
+{
+	char **n = realloc(g->names, (g->nnames + 1) * sizeof(*n));
 
 	if (n == NULL)
 		return -1;
-	p->gate_names[st] = n;
-	if ((n[p->ngate_names[st]] = strdup(name)) == NULL)
+	g->names = n;
+	if ((n[g->nnames] = strdup(name)) == NULL)
 		return -1;
-	p->ngate_names[st]++;
+	g->nnames++;
 	return 0;
 }
 
 /* add_gate_values - add c's literals (its text, ", "-separated as the
- * loader wrote it) to the gate of its field at st; 0, or -1. */
+ * loader wrote it) to gate g; 0, 1 when one could not be added, or -1. */
 static int
-add_gate_values(struct policy *p, enum stage st, const struct cond *c)
+add_gate_values(struct cond *g, const struct cond *c)
 {
-	struct list **g = &p->gates[st][c->field];
 	char *copy, *save = NULL;
 
-	if (*g == NULL && (*g = list_new("gate",
-	    (enum list_kind)literal_kind(c->field))) == NULL)
-		return -1;
 	if ((copy = strdup(c->text)) == NULL)
 		return -1;
 	for (char *v = strtok_r(copy, ",", &save); v != NULL;
@@ -602,7 +557,7 @@ add_gate_values(struct policy *p, enum stage st, const struct cond *c)
 		/* Each value passed its rule's own list; one that does not
 		 * pass here (a quoted local part with a ',', split) leaves
 		 * the rule ungated, never wrongly skipped. */
-		if (list_add(*g, v, NULL, NULL) != 0) {
+		if (list_add(g->lists[0], v, NULL, NULL) != 0) {
 			free(copy);
 			return errno == ENOMEM ? -1 : 1;
 		}
@@ -617,8 +572,12 @@ add_gate_values(struct policy *p, enum stage st, const struct cond *c)
 static int
 add_gate(struct policy *p, enum stage st, const struct cond *c)
 {
-	return c->field == COND_HEADER ? add_gate_name(p, st, c->name) :
-	    add_gate_values(p, st, c);
+	struct cond *g = gate_of(p, st, c->field);
+
+	if (g == NULL)
+		return -1;
+	return c->field == COND_HEADER ? add_gate_name(g, c->name) :
+	    add_gate_values(g, c);
 }
 
 /* gate_any_group - the fields of an any {} whose children are all plain
@@ -726,15 +685,17 @@ policy_build_gates(struct policy *p)
 				r->gate_mask |= 1u << c->field;
 		}
 	}
-	for (int st = 0; st < STAGE_COUNT; st++) {
-		for (int f = 0; f < COND_FIELD_COUNT; f++)
-			if (p->gates[st][f] != NULL &&
-			    list_freeze(p->gates[st][f]) != 0)
+	for (int st = 0; st < STAGE_COUNT; st++)
+		for (int f = 0; f < COND_FIELD_COUNT; f++) {
+			struct cond *g = p->gates[st][f];
+
+			if (g == NULL)
+				continue;
+			if (g->nlists > 0 && list_freeze(g->lists[0]) != 0)
 				return -1;
-		if (p->ngate_names[st] > 0)
-			qsort(p->gate_names[st], p->ngate_names[st],
-			    sizeof(char *), compare_name);
-	}
+			qsort(g->names, g->nnames, sizeof(char *),
+			    compare_name);
+		}
 	return 0;
 }
 
@@ -783,4 +744,131 @@ policy_rule_find(const struct policy *p, const char *name)
 		if (strcmp(p->rules[i]->name, name) == 0)
 			return p->rules[i];
 	return NULL;
+}
+
+const struct policy_settings *
+policy_settings(const struct policy *p)
+{
+	return &p->settings;
+}
+
+const char *
+policy_path(const struct policy *p)
+{
+	return p->path;
+}
+
+const struct checks_config *
+policy_checks(const struct policy *p)
+{
+	return p->checks;
+}
+
+unsigned
+policy_checks_needed(const struct policy *p)
+{
+	return p->checks != NULL ? p->checks->needed : 0;
+}
+
+unsigned
+policy_nmacros(const struct policy *p)
+{
+	return p->nmacros;
+}
+
+const char *
+policy_macro(const struct policy *p, unsigned i)
+{
+	return i < p->nmacros ? p->macros[i] : NULL;
+}
+
+unsigned
+policy_nlists(const struct policy *p)
+{
+	return p->nlists;
+}
+
+unsigned
+policy_nrules(const struct policy *p)
+{
+	return p->nrules;
+}
+
+const struct rule *
+policy_rule(const struct policy *p, unsigned i)
+{
+	return i < p->nrules ? p->rules[i] : NULL;
+}
+
+unsigned
+policy_nstage_rules(const struct policy *p, enum stage stage)
+{
+	return stage < STAGE_COUNT ? p->nstage_rules[stage] : 0;
+}
+
+const struct rule *
+policy_stage_rule(const struct policy *p, enum stage stage, unsigned i)
+{
+	return i < policy_nstage_rules(p, stage) ? p->stage_rules[stage][i] :
+	    NULL;
+}
+
+const char *
+policy_rule_name(const struct rule *r)
+{
+	return r->name;
+}
+
+const char *
+policy_rule_id(const struct rule *r)
+{
+	return r->id;
+}
+
+enum stage
+policy_rule_stage(const struct rule *r)
+{
+	return r->stage;
+}
+
+enum policy_action
+policy_rule_action(const struct rule *r)
+{
+	return r->action;
+}
+
+bool
+policy_rule_dry_run(const struct rule *r)
+{
+	return r->dry_run;
+}
+
+const struct reply *
+policy_rule_reply(const struct rule *r)
+{
+	return r->reply;
+}
+
+const struct reply *
+policy_rule_wire(const struct rule *r)
+{
+	return r->wire;
+}
+
+const char *
+policy_rule_header_name(const struct rule *r)
+{
+	return r->header_name;
+}
+
+const struct reply *
+policy_rule_header_value(const struct rule *r)
+{
+	return r->header_value;
+}
+
+unsigned long
+policy_rule_hits(const struct rule *r)
+{
+	return atomic_load_explicit(&r->hits, memory_order_relaxed);
 }

@@ -306,27 +306,25 @@ session_set_macro(struct session *s, const char *name, const char *value,
 {
 	struct arena *a = message ? s->msg_arena : s->conn_arena;
 	struct session_macro *m = NULL;
-	char *name_copy, *value_copy;
+	const char *name_copy;
+	char *value_copy;
 
 	for (unsigned i = 0; i < s->nmacros; i++)
 		if (strcmp(s->macros[i].name, name) == 0) {
 			m = &s->macros[i];
 			break;
 		}
-	if (m == NULL) {
-		if (s->nmacros == SESSION_MACROS_MAX)
-			return -1;
-		m = &s->macros[s->nmacros++];
-		m->name = NULL;
-	} else if (m->message && !message) {
-		/* Keep the name's arena consistent with the value's. */
-		m->name = NULL;
-	}
-	name_copy = m->name != NULL && m->message == message ?
-	    (char *)m->name : arena_strdup(a, name);
+	if (m == NULL && s->nmacros == SESSION_MACROS_MAX)
+		return -1;
+	/* Both copies first, in the arena of the value's lifetime: a slot is
+	 * filled, or left as it was, never half. */
+	name_copy = m != NULL && m->message == message ? m->name :
+	    arena_strdup(a, name);
 	value_copy = arena_strdup(a, value);
 	if (name_copy == NULL || value_copy == NULL)
 		return -1;
+	if (m == NULL)
+		m = &s->macros[s->nmacros++];
 	m->name = name_copy;
 	m->value = value_copy;
 	m->message = message;

@@ -133,7 +133,8 @@ int session_add_body(struct session *s, const unsigned char *chunk,
 int session_set_queue_id(struct session *s, const char *id);
 
 /* session_set_macro - record a macro's value (message: forget it with the
- * message); 0, or -1 (also when the table is full). */
+ * message); 0, or -1 when out of memory or the table is full, the session
+ * then as it was. */
 int session_set_macro(struct session *s, const char *name,
     const char *value, bool message);
 

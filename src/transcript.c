@@ -63,22 +63,22 @@ print_result(struct replay *rp, enum stage stage,
 		if (stage == STAGE_CONNECT && flow_pending(rp->flow))
 			fprintf(out, "%s by rule \"%s\", answered at the next "
 			    "stage (libmilter cannot reply at connect)\n",
-			    policy_action_name(res->rule->action),
-			    res->rule->name);
+			    policy_action_name(policy_rule_action(res->rule)),
+			    policy_rule_name(res->rule));
 		else if (res->rule != NULL)
 			fprintf(out, "continue by rule \"%s\"\n",
-			    res->rule->name);
+			    policy_rule_name(res->rule));
 		else
 			fprintf(out, "continue\n");
 		return;
 	case FLOW_ACCEPT:
-		fprintf(out, "accept by rule \"%s\"%s\n", res->rule->name,
+		fprintf(out, "accept by rule \"%s\"%s\n", policy_rule_name(res->rule),
 		    stage <= STAGE_HELO ? " (no more rules for this "
 		    "connection)" : " (no more rules for this message)");
 		return;
 	case FLOW_DISCARD:
 		fprintf(out, "discard by rule \"%s\" (the client is told the "
-		    "message was accepted)\n", res->rule->name);
+		    "message was accepted)\n", policy_rule_name(res->rule));
 		return;
 	case FLOW_FAIL:
 		fprintf(out, "failure: ");
@@ -86,8 +86,8 @@ print_result(struct replay *rp, enum stage stage,
 	case FLOW_REJECT:
 	case FLOW_TEMPFAIL:
 		fprintf(out, "%s by rule \"%s\" (id %s)%s: ",
-		    flow_outcome_name(res->outcome), res->rule->name,
-		    res->rule->id, res->deferred ? ", decided at connect" : "");
+		    flow_outcome_name(res->outcome), policy_rule_name(res->rule),
+		    policy_rule_id(res->rule), res->deferred ? ", decided at connect" : "");
 		break;
 	}
 	/* Continuation lines of a multi-line reply, indented. */
@@ -107,14 +107,14 @@ print_effects(struct replay *rp, enum stage stage,
 	for (unsigned i = 0; i < res->neffects; i++) {
 		const struct rule *r = res->effects[i];
 
-		if (r->dry_run)
+		if (policy_rule_dry_run(r))
 			fprintf(rp->out, "%s: dry run: rule \"%s\" would %s\n",
-			    stage_name(stage), r->name,
-			    policy_action_name(r->action));
+			    stage_name(stage), policy_rule_name(r),
+			    policy_action_name(policy_rule_action(r)));
 		else
 			fprintf(rp->out, "%s: rule \"%s\" adds header %s at "
-			    "end of message\n", stage_name(stage), r->name,
-			    r->header_name);
+			    "end of message\n", stage_name(stage), policy_rule_name(r),
+			    policy_rule_header_name(r));
 	}
 }
 

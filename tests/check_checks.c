@@ -317,7 +317,7 @@ rcpt_outcome(struct policy *p, const char *rcpt, const char *header)
 		if (st == STAGE_HEADER)
 			ck_assert_int_eq(session_add_header(s, header, "x"), 0);
 		if (flow_stage(f, (enum stage)st, &res) != FLOW_CONTINUE) {
-			snprintf(name, sizeof(name), "%s", res.rule->name);
+			snprintf(name, sizeof(name), "%s", policy_rule_name(res.rule));
 			break;
 		}
 	}

@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "conf.h"
+/* The policy as built, white-box: this is the loader's own test. */
+#include "policy_impl.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define DIAG_MAX 48

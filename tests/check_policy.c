@@ -36,6 +36,8 @@
 #include "conf.h"
 #include "flow.h"
 #include "log.h"
+/* The reference counts, white-box: this is the engine's own test. */
+#include "policy_impl.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define DIAG_TEXT 4096
@@ -551,7 +553,7 @@ START_TEST(test_match)
 	snprintf(config, sizeof(config), "%srule \"r\" {\nstage = %s\n%s\n"
 	    "action = reject\n}\n", c->prelude, c->stage, c->conds);
 	p = load_ok(config);
-	s = session_new(p->settings.body_limit);
+	s = session_new(policy_settings(p)->body_limit);
 	ck_assert_ptr_nonnull(s);
 	apply(NULL, s, c->facts);
 	got = policy_eval(p, st, s, &v);
@@ -963,17 +965,18 @@ step_problem(const struct flow_case *c, unsigned i, enum flow_outcome o,
 	const struct step *st = &c->steps[i];
 	/* A connect decision holds for the connection once taken. */
 	bool want_pending = out->deferred || (st->stage == STAGE_CONNECT &&
-	    out->rule != NULL && (out->rule->action == POLICY_REJECT ||
-	    out->rule->action == POLICY_TEMPFAIL) && !out->rule->dry_run);
+	    out->rule != NULL && (policy_rule_action(out->rule) ==
+	    POLICY_REJECT || policy_rule_action(out->rule) == POLICY_TEMPFAIL)
+	    && !policy_rule_dry_run(out->rule));
 
 	if (o != st->want || out->outcome != st->want)
 		snprintf(why, size, "%s, step %u (%s): %s, want %s", c->label,
 		    i + 1, stage_name((enum stage)st->stage),
 		    flow_outcome_name(o), flow_outcome_name(st->want));
 	else if (st->rule != NULL && (out->rule == NULL ||
-	    strcmp(out->rule->name, st->rule) != 0))
+	    strcmp(policy_rule_name(out->rule), st->rule) != 0))
 		snprintf(why, size, "%s, step %u: rule %s, want %s", c->label,
-		    i + 1, out->rule != NULL ? out->rule->name : "none",
+		    i + 1, out->rule != NULL ? policy_rule_name(out->rule) : "none",
 		    st->rule);
 	else if (st->text != NULL && strcmp(out->text, st->text) != 0)
 		snprintf(why, size, "%s, step %u: text \"%s\", want \"%s\"",
@@ -1088,16 +1091,16 @@ START_TEST(test_effects_in_order)
 	ck_assert_ptr_nonnull(s);
 	apply(NULL, s, "mail a@b");
 	ck_assert_int_eq(policy_eval(p, STAGE_MAIL, s, &v), POLICY_MATCH);
-	ck_assert_str_eq(v.rule->name, "e");
+	ck_assert_str_eq(policy_rule_name(v.rule), "e");
 	ck_assert_uint_eq(v.neffects, 3);
-	ck_assert_str_eq(v.effects[0]->name, "a");
-	ck_assert_str_eq(v.effects[1]->name, "b");
-	ck_assert_str_eq(v.effects[2]->name, "d");
+	ck_assert_str_eq(policy_rule_name(v.effects[0]), "a");
+	ck_assert_str_eq(policy_rule_name(v.effects[1]), "b");
+	ck_assert_str_eq(policy_rule_name(v.effects[2]), "d");
 	ck_assert_ptr_null(v.failed);
-	ck_assert_uint_eq(atomic_load(&policy_rule_find(p, "a")->hits), 1);
-	ck_assert_uint_eq(atomic_load(&policy_rule_find(p, "c")->hits), 0);
-	ck_assert_uint_eq(atomic_load(&policy_rule_find(p, "e")->hits), 1);
-	ck_assert_uint_eq(atomic_load(&policy_rule_find(p, "f")->hits), 0);
+	ck_assert_uint_eq(policy_rule_hits(policy_rule_find(p, "a")), 1);
+	ck_assert_uint_eq(policy_rule_hits(policy_rule_find(p, "c")), 0);
+	ck_assert_uint_eq(policy_rule_hits(policy_rule_find(p, "e")), 1);
+	ck_assert_uint_eq(policy_rule_hits(policy_rule_find(p, "f")), 0);
 	/* Another stage has no rules: nothing. */
 	ck_assert_int_eq(policy_eval(p, STAGE_RCPT, s, &v), POLICY_NOMATCH);
 	ck_assert_uint_eq(v.neffects, 0);
@@ -1164,7 +1167,7 @@ START_TEST(test_bug_body_after_nul)
 	static const unsigned char chunk[] = "hello\0buy casino chips";
 	struct policy *p = load_ok("rule \"r\" {\nstage = eom\n"
 	    "body = \"/casino/\"\naction = reject\n}\n");
-	struct session *s = session_new(p->settings.body_limit);
+	struct session *s = session_new(policy_settings(p)->body_limit);
 	struct policy_verdict v;
 	enum policy_result got;
 
@@ -1192,13 +1195,13 @@ START_TEST(test_fail)
 	ck_assert_ptr_nonnull(out);
 	s = flow_session(f);
 	apply(f, s, "client c 192.0.2.1\nmail a@b\nrcpt c@d\nrcpt e@f");
-	ck_assert_int_eq(flow_fail(f, STAGE_RCPT, "test", out), FLOW_FAIL);
+	ck_assert_int_eq(flow_fail(f, STAGE_RCPT, FLOW_FAIL_MEMORY, "test", out), FLOW_FAIL);
 	ck_assert_int_eq(out->outcome, FLOW_FAIL);
 	ck_assert_str_eq(out->text, "451 4.3.0 Try later, 192.0.2.1");
 	ck_assert_ptr_null(out->rule);
 	ck_assert_uint_eq(s->nrcpts, 1);
 	ck_assert_str_eq(s->rcpt, "c@d");
-	ck_assert_int_eq(flow_fail(f, STAGE_MAIL, "test", out), FLOW_FAIL);
+	ck_assert_int_eq(flow_fail(f, STAGE_MAIL, FLOW_FAIL_MEMORY, "test", out), FLOW_FAIL);
 	ck_assert_uint_eq(s->nrcpts, 1);
 	ck_assert_str_eq(flow_outcome_name(FLOW_FAIL), "failure");
 	free(out);

@@ -140,8 +140,8 @@ run_size(const struct checks_config *c, struct session *s, bool actual)
 	    size > c->size_limit ? "toobig" : "ok"));
 }
 
-/* run_mail - the sender's checks. */
-static void
+/* run_mail - the sender's checks; 0, or -1 when out of memory. */
+static int
 run_mail(const struct checks_config *c, struct checks_state *st,
     struct session *s)
 {
@@ -151,10 +151,11 @@ run_mail(const struct checks_config *c, struct checks_state *st,
 
 		snprintf(receiver, sizeof(receiver), "%s",
 		    c->authserv_id != NULL ? c->authserv_id : "localhost");
+		/* Out of memory is no SPF result: the caller answers the
+		 * failure reply rather than judge on a made-up temperror. */
 		if (spf_evaluate(c->dns, st->cache, s->client_addr, s->helo,
 		    s->sender, receiver, &st->spf) != 0)
-			log_warnx("%s: SPF check out of memory: temperror",
-			    s->queue_id);
+			return -1;
 		session_set_check(s, CHECK_SPF, st->spf.result);
 		st->own_spf = true;
 	}
@@ -169,6 +170,7 @@ run_mail(const struct checks_config *c, struct checks_state *st,
 		    session_macro(s, "{tls_version}")));
 	run_storage(c, s);
 	run_size(c, s, false);
+	return 0;
 }
 
 /* failed - whether check id's result in s is a failure, for auth_multi. */
@@ -233,7 +235,8 @@ checks_run(const struct checks_config *c, struct checks_state *st,
 			    session_macro(s, "{tls_version}")));
 		break;
 	case STAGE_MAIL:
-		run_mail(c, st, s);
+		if (run_mail(c, st, s) != 0)
+			return -1;
 		break;
 	case STAGE_RCPT:
 		if (wanted(c, CHECK_NULLMX_RCPT))

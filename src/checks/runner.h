@@ -19,7 +19,9 @@
  *   eom      size (the actual size)
  * A check runs only when a rule reads it (or a trace header needs it), and
  * once per connection or message as its subject requires.  DNS failures
- * become each check's temperror; nothing here accepts or rejects.
+ * become each check's temperror; nothing here accepts or rejects.  Running
+ * out of memory is not a result: checks_run() returns -1 (SPF's evaluation
+ * is the one that can), and the caller answers the failure reply.
  *
  * checks_trace_headers() gives, at end of message, the Received-SPF and
  * Authentication-Results header values for what replymilter itself

@@ -1,0 +1,133 @@
+/*
+ * policy_impl - the bodies of a policy, its rules and their conditions
+ *
+ * Private to the rule engine (policy.c) and the config loader (conf*.c),
+ * which builds them; everyone else reads a policy through policy.h.  The
+ * loader fills these structures, calls policy_build_gates() once every rule
+ * is in, and from then on nothing writes to them but the hit counters.
+ */
+#ifndef REPLYMILTER_POLICY_IMPL_H
+#define REPLYMILTER_POLICY_IMPL_H
+
+#include <stdatomic.h>
+
+#include "checks/runner.h"
+#include "lists.h"
+#include "policy.h"
+
+enum cond_type {
+	COND_ALL,	/* every child matches (a rule's top level) */
+	COND_ANY,	/* at least one child matches */
+	COND_NOT,	/* no child matches */
+	COND_MATCH	/* a field against a set of values */
+};
+
+enum cond_cmp {
+	COND_LT, COND_LE, COND_GT, COND_GE, COND_EQ, COND_NE
+};
+
+#define COND_MAX_LISTS 8
+
+struct cond {
+	enum cond_type type;
+	unsigned line;
+	int memo;		/* shared by identical conditions, or -1 */
+	/* COND_ALL, COND_ANY, COND_NOT */
+	unsigned nchildren;
+	struct cond **children;
+	/* COND_MATCH */
+	enum cond_field field;
+	char *text;		/* the values as written, for messages */
+	char *name;		/* header or macro name, or NULL */
+	unsigned nnames;	/* a header gate: any of these names */
+	char **names;		/* sorted, case-insensitively */
+	unsigned nlists;	/* any list matching is a match */
+	struct list *lists[COND_MAX_LISTS];	/* named ones are borrowed */
+	bool owns[COND_MAX_LISTS];
+	unsigned nstrings;	/* exact, case-insensitive values */
+	char **strings;
+	bool null_sender;	/* "<>" was among the values */
+	bool presence;		/* header/macro: being there is enough */
+	enum cond_cmp cmp;	/* rcpt_count, size */
+	unsigned long number;
+	enum check_id check;
+	unsigned check_results;	/* bit per result index */
+};
+
+struct rule {
+	char *name;
+	char *id;		/* the reply id: logged, optionally shown */
+	enum stage stage;
+	struct cond *cond;	/* a COND_ALL; no children matches always */
+	enum policy_action action;
+	bool dry_run;
+	enum policy_disclose disclose;
+	struct reply *reply;	/* the complete, specific reply: for logs */
+	struct reply *wire;	/* what the MTA gets (generic, soft-bounced) */
+	char *header_name;	/* add-header: the header to add */
+	struct reply *header_value;	/* a template: one text line */
+	const char *file;
+	unsigned line;
+	unsigned index;
+	/* The fields whose plain conditions this rule needs, each checked
+	 * first through its stage's gate (see struct policy): bit per
+	 * field; any closed gate skips the rule. */
+	unsigned gate_mask;
+	/* The fields of one any {} of plain conditions: when every one of
+	 * their gates is closed, the any cannot match, nor the rule. */
+	unsigned gate_any;
+	atomic_ulong hits;
+};
+
+struct policy_named_list {
+	char *name;
+	struct list *list;
+	const char *file;
+	unsigned line;
+	bool used;
+};
+
+struct policy {
+	atomic_uint refs;
+	char *path;
+	struct policy_settings settings;
+	unsigned nlists;
+	struct policy_named_list *lists;
+	unsigned nrules;
+	struct rule **rules;		/* file order */
+	unsigned nstage_rules[STAGE_COUNT];
+	struct rule **stage_rules[STAGE_COUNT];
+	unsigned nmacros;		/* macros any condition reads */
+	char **macros;
+	char **files;			/* paths read, for messages */
+	unsigned nfiles;
+	struct checks_config *checks;	/* the built-in checks' settings */
+	unsigned field_mask;		/* bit per cond_field any rule reads */
+	/*
+	 * Gates: per stage and field, one condition that matches what any
+	 * rule gated on that field may match: the union of their inline
+	 * literals, or for header conditions the set of header names.  A
+	 * value the gate does not match cannot match those rules, so one
+	 * lookup skips them all: what keeps a thousand non-matching rules
+	 * cheap.  NULL: no rule is gated on the field.
+	 */
+	struct cond *gates[STAGE_COUNT][COND_FIELD_COUNT];
+	/* Identical conditions (same field and values as written) share a
+	 * memo slot, so one evaluation asks each only once. */
+	unsigned nmemo;
+};
+
+#define POLICY_MEMO_MAX 4096
+
+/* policy_free - release p and everything it owns (the loader uses it on a
+ * half-built policy); NULL is harmless. */
+void policy_free(struct policy *p);
+
+/* policy_cond_free - release a condition tree; NULL is harmless. */
+void policy_cond_free(struct cond *c);
+
+/* policy_build_gates - fill p's gates and memo slots from its rules (after
+ * every rule is built); 0, or -1 when out of memory. */
+int policy_build_gates(struct policy *p);
+
+#endif
