@@ -761,6 +761,20 @@ static const struct conf_case {
 	{ "bad timeout",
 	    "timeout = 3601\n", { { NULL, NULL } }, REGISTRY_ERROR,
 	    "timeout 3601", 1, NULL },
+	/* One row per integer option of conf_settings.c's table. */
+	{ "body_limit over its maximum",
+	    "# x\nbody_limit = 67108865\n", { { NULL, NULL } }, REGISTRY_ERROR,
+	    "body_limit 67108865: give bytes from 0 to 67108864", 2, NULL },
+	{ "bad dns_timeout",
+	    "/* x */\ndns_timeout = 61\n", { { NULL, NULL } }, REGISTRY_ERROR,
+	    "dns_timeout 61: give seconds from 1 to 60", 2, NULL },
+	{ "bad dns_tries: the message names no unit",
+	    "dns_tries = 0\n", { { NULL, NULL } }, REGISTRY_ERROR,
+	    "dns_tries 0: give 1 to 5", 1, NULL },
+	{ "negative spool_min_inodes",
+	    "spool_path = \"/\"\n// x\nspool_min_inodes = -1\n",
+	    { { NULL, NULL } }, REGISTRY_ERROR,
+	    "spool_min_inodes -1: give inodes from 0 to 2147483647", 3, NULL },
 
 	/* --- The MTA model ----------------------------------------------- */
 	{ "reply line too long once expanded",

@@ -1,0 +1,361 @@
+/*
+ * conf_schema - the libconfuse schema, the recorder of option lines, and
+ * libconfuse's error function
+ *
+ * Pass 2 of the load: the option arrays are built once per process; a
+ * parse binds the load in progress (libconfuse's callbacks carry no
+ * argument), records the buffer line of every option as libconfuse
+ * validates it, and reports libconfuse's own errors at the file's line,
+ * with a hint for a misspelt option.  The integer options come from
+ * conf_settings.c's table, so their defaults live in one row with their
+ * ranges.
+ */
+#include "config.h"
+
+#include "conf_impl.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spell.h"
+
+#define DEFAULT_SOCKET "unix:/run/replymilter/replymilter.sock"
+#define DEFAULT_PIDFILE "/run/replymilter/replymilter.pid"
+#define DEFAULT_DRY_RUN_HEADER "X-Replymilter-Dry-Run"
+#define ROOT_OPTS_MAX 36
+
+/* The line of one option in one section, from the validate callbacks. */
+struct conf_opt_line {
+	const cfg_t *sec;
+	const char *name;
+	int line;		/* buffer line */
+};
+
+/* The load in progress: libconfuse's callbacks carry no argument. */
+static _Thread_local struct conf_loader *current;
+
+static pthread_once_t schema_once = PTHREAD_ONCE_INIT;
+
+/* Condition options, in the order they are listed in messages. */
+const char *const conf_cond_options[COND_FIELD_COUNT] = {
+	"client_addr", "client_name", "helo", "sender", "sender_domain",
+	"rcpt", "rcpt_domain", "rcpt_count", "size", "header", "body",
+	"macro", "check",
+};
+
+/* The other options of a rule, and the root's: for hints only. */
+static const char *const rule_options[] = {
+	"stage", "action", "reply", "mode", "disclose", "id", "add_header",
+	"any", "all", "not",
+};
+
+static const char *const root_options[] = {
+	"socket", "socket_mode", "user", "pidfile", "syslog_facility",
+	"log_level", "on_failure", "timeout", "disclose", "soft_bounce",
+	"reply_id", "dry_run_header", "body_limit", "private_codes", "list",
+	"rule", "dns_server", "dns_timeout", "dns_tries", "authserv_id",
+	"trusted_authserv_ids", "add_received_spf",
+	"add_authentication_results", "spool_path", "spool_min_free",
+	"spool_min_inodes", "message_size_limit", "dnsbl",
+};
+
+/* nearest - the candidate closest to word, or NULL when none is close. */
+static const char *
+nearest(const char *word, const char *const *candidates, size_t n)
+{
+	return spell_nearest(word, spell_in_array, candidates, n);
+}
+
+/* record_line - validate callback: remember where each option was set. */
+static int
+record_line(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct conf_loader *ld = current;
+
+	if (ld == NULL)
+		return 0;
+	for (size_t i = ld->nlines; i > 0; i--)
+		if (ld->lines[i - 1].sec == cfg &&
+		    strcmp(ld->lines[i - 1].name, opt->name) == 0)
+			return 0;	/* the first line of a list stays */
+	if (ld->nlines == ld->lines_cap) {
+		size_t cap = ld->lines_cap ? ld->lines_cap * 2 : 256;
+		struct conf_opt_line *n = realloc(ld->lines, cap * sizeof(*n));
+
+		if (n == NULL) {
+			conf_oom(ld);
+			return 0;
+		}
+		ld->lines = n;
+		ld->lines_cap = cap;
+	}
+	ld->lines[ld->nlines++] = (struct conf_opt_line){ cfg, opt->name,
+	    cfg->line };
+	return 0;
+}
+
+/* compare_lines - qsort order of conf_opt_line: section, then name. */
+static int
+compare_lines(const void *a, const void *b)
+{
+	const struct conf_opt_line *x = a, *y = b;
+
+	if (x->sec != y->sec)
+		return (uintptr_t)x->sec < (uintptr_t)y->sec ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* conf_opt_line - the buffer line where sec's option name was set, or
+ * fallback. */
+int
+conf_opt_line(struct conf_loader *ld, const cfg_t *sec, const char *name,
+    int fallback)
+{
+	struct conf_opt_line key = { sec, name, 0 }, *hit;
+
+	if (!ld->sorted) {
+		qsort(ld->lines, ld->nlines, sizeof(*ld->lines), compare_lines);
+		ld->sorted = true;
+	}
+	hit = bsearch(&key, ld->lines, ld->nlines, sizeof(*ld->lines),
+	    compare_lines);
+	return hit != NULL ? hit->line : fallback;
+}
+
+/* confuse_error - libconfuse's error function: the file's own line, and a
+ * hint for misspelt options. */
+static void
+confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void
+confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	struct conf_loader *ld = current;
+	char msg[CONF_MSG_MAX], hint[128] = "";
+	const char *p;
+	int line = cfg != NULL ? cfg->line : 0;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* libconfuse puts its own "file:line: " in front of some messages. */
+	if ((p = strstr(msg, ": ")) != NULL && strncmp(msg, "<buf>", 5) == 0) {
+		const char *q = strstr(p + 2, ": ");
+
+		memmove(msg, q != NULL ? q + 2 : p + 2,
+		    strlen(q != NULL ? q + 2 : p + 2) + 1);
+	}
+	if ((p = strstr(msg, "no such option '")) != NULL) {
+		char word[64];
+		const char *best;
+
+		snprintf(word, sizeof(word), "%.*s",
+		    (int)strcspn(p + 16, "'"), p + 16);
+		if (strcmp(word, "any") == 0 || strcmp(word, "all") == 0 ||
+		    strcmp(word, "not") == 0) {
+			if (ld != NULL)
+				conf_report(ld, REGISTRY_ERROR,
+				    conf_at(ld, line), "any, all and not nest "
+				    "at most %d deep: flatten the conditions",
+				    CONF_COND_DEPTH);
+			return;
+		}
+		best = nearest(word, conf_cond_options, COND_FIELD_COUNT);
+		if (best == NULL)
+			best = nearest(word, rule_options,
+			    sizeof(rule_options) / sizeof(rule_options[0]));
+		if (best == NULL)
+			best = nearest(word, root_options,
+			    sizeof(root_options) / sizeof(root_options[0]));
+		if (best != NULL)
+			snprintf(hint, sizeof(hint), "; did you mean '%s'?",
+			    best);
+	}
+	if (ld != NULL)
+		conf_report(ld, REGISTRY_ERROR, conf_at(ld, line), "%s%s", msg,
+		    hint);
+}
+
+/* set_recorder - make every option of opts (and its subsections) record
+ * its line. */
+static void
+set_recorder(cfg_opt_t *opts)
+{
+	for (cfg_opt_t *o = opts; o->name != NULL; o++)
+		o->validcb = record_line;
+}
+
+/* Option arrays: libconfuse copies them at cfg_init, so static storage
+ * built once is fine. */
+static cfg_opt_t cond_opts[CONF_COND_DEPTH + 1][COND_FIELD_COUNT + 4];
+static cfg_opt_t rule_opts[COND_FIELD_COUNT + 12];
+static cfg_opt_t list_opts[4];
+static cfg_opt_t dnsbl_opts[3];
+static cfg_opt_t root_opts[ROOT_OPTS_MAX];
+
+/* str_list - a string-list option definition. */
+static cfg_opt_t
+str_list(const char *name)
+{
+	cfg_opt_t o = CFG_STR_LIST((char *)name, NULL, CFGF_NODEFAULT);
+
+	return o;
+}
+
+/* build_schema - fill the option arrays. */
+static void
+build_schema(void)
+{
+	static const cfg_opt_t end = CFG_END();
+	size_t n;
+
+	/* cond_opts[CONF_COND_DEPTH] has no nested sections. */
+	for (int depth = CONF_COND_DEPTH; depth >= 0; depth--) {
+		n = 0;
+		for (int f = 0; f < COND_FIELD_COUNT; f++)
+			cond_opts[depth][n++] = str_list(conf_cond_options[f]);
+		if (depth < CONF_COND_DEPTH) {
+			cfg_opt_t any = CFG_SEC("any", cond_opts[depth + 1],
+			    CFGF_MULTI);
+			cfg_opt_t all = CFG_SEC("all", cond_opts[depth + 1],
+			    CFGF_MULTI);
+			cfg_opt_t not = CFG_SEC("not", cond_opts[depth + 1],
+			    CFGF_MULTI);
+
+			cond_opts[depth][n++] = any;
+			cond_opts[depth][n++] = all;
+			cond_opts[depth][n++] = not;
+		}
+		cond_opts[depth][n] = end;
+		set_recorder(cond_opts[depth]);
+	}
+	n = 0;
+	for (int f = 0; f < COND_FIELD_COUNT; f++)
+		rule_opts[n++] = str_list(conf_cond_options[f]);
+	{
+		cfg_opt_t opts[] = {
+			CFG_SEC("any", cond_opts[1], CFGF_MULTI),
+			CFG_SEC("all", cond_opts[1], CFGF_MULTI),
+			CFG_SEC("not", cond_opts[1], CFGF_MULTI),
+			CFG_STR("stage", NULL, CFGF_NODEFAULT),
+			CFG_STR("action", NULL, CFGF_NODEFAULT),
+			CFG_STR_LIST("reply", NULL, CFGF_NODEFAULT),
+			CFG_STR("mode", "enforce", CFGF_NONE),
+			CFG_STR("disclose", NULL, CFGF_NODEFAULT),
+			CFG_STR("id", NULL, CFGF_NODEFAULT),
+			CFG_STR("add_header", NULL, CFGF_NODEFAULT),
+		};
+
+		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+			rule_opts[n++] = opts[i];
+	}
+	rule_opts[n] = end;
+	set_recorder(rule_opts);
+	{
+		cfg_opt_t lopts[] = {
+			CFG_STR("type", NULL, CFGF_NODEFAULT),
+			CFG_STR_LIST("entries", NULL, CFGF_NODEFAULT),
+			CFG_STR_LIST("file", NULL, CFGF_NODEFAULT),
+			CFG_END(),
+		};
+
+		memcpy(list_opts, lopts, sizeof(lopts));
+		set_recorder(list_opts);
+	}
+	{
+		cfg_opt_t zopts[] = {
+			CFG_STR("zone", NULL, CFGF_NODEFAULT),
+			CFG_STR_LIST("returns", NULL, CFGF_NODEFAULT),
+			CFG_END(),
+		};
+
+		memcpy(dnsbl_opts, zopts, sizeof(zopts));
+		set_recorder(dnsbl_opts);
+	}
+	{
+		cfg_opt_t ropts[] = {
+			CFG_STR("socket", DEFAULT_SOCKET, CFGF_NONE),
+			CFG_STR("socket_mode", "0660", CFGF_NONE),
+			CFG_STR("user", NULL, CFGF_NODEFAULT),
+			CFG_STR("pidfile", DEFAULT_PIDFILE, CFGF_NONE),
+			CFG_STR("syslog_facility", "mail", CFGF_NONE),
+			CFG_STR("log_level", "info", CFGF_NONE),
+			CFG_STR("on_failure", POLICY_DEFAULT_FAILURE, CFGF_NONE),
+			CFG_STR("disclose", "specific", CFGF_NONE),
+			CFG_BOOL("soft_bounce", cfg_false, CFGF_NONE),
+			CFG_BOOL("reply_id", cfg_false, CFGF_NONE),
+			CFG_STR("dry_run_header", DEFAULT_DRY_RUN_HEADER,
+			    CFGF_NONE),
+			CFG_STR_LIST("private_codes", NULL, CFGF_NODEFAULT),
+			CFG_STR("dns_server", "", CFGF_NONE),
+			CFG_STR("authserv_id", NULL, CFGF_NODEFAULT),
+			CFG_STR_LIST("trusted_authserv_ids", NULL,
+			    CFGF_NODEFAULT),
+			CFG_BOOL("add_received_spf", cfg_false, CFGF_NONE),
+			CFG_BOOL("add_authentication_results", cfg_false,
+			    CFGF_NONE),
+			CFG_STR("spool_path", NULL, CFGF_NODEFAULT),
+			CFG_STR("spool_min_free", "100M", CFGF_NONE),
+			CFG_STR("message_size_limit", "0", CFGF_NONE),
+			CFG_SEC("dnsbl", dnsbl_opts, CFGF_MULTI | CFGF_TITLE |
+			    CFGF_NO_TITLE_DUPES),
+			CFG_SEC("list", list_opts, CFGF_MULTI | CFGF_TITLE |
+			    CFGF_NO_TITLE_DUPES),
+			CFG_SEC("rule", rule_opts, CFGF_MULTI | CFGF_TITLE |
+			    CFGF_NO_TITLE_DUPES),
+			CFG_END(),
+		};
+
+		n = 0;
+		for (const struct conf_int_option *o = conf_int_options;
+		    o->name != NULL; o++) {
+			cfg_opt_t io = CFG_INT((char *)o->name, o->def,
+			    CFGF_NONE);
+
+			root_opts[n++] = io;
+		}
+		if (n + sizeof(ropts) / sizeof(ropts[0]) > ROOT_OPTS_MAX)
+			fatalx("%s: root_opts has room for %d options only",
+			    __func__, ROOT_OPTS_MAX);
+		memcpy(root_opts + n, ropts, sizeof(ropts));
+		set_recorder(root_opts);
+	}
+}
+
+/* conf_schema_parse - ld's buffer parsed by libconfuse, every option's
+ * line recorded in ld; NULL after reporting. */
+cfg_t *
+conf_schema_parse(struct conf_loader *ld)
+{
+	cfg_t *cfg;
+
+	pthread_once(&schema_once, build_schema);
+	current = ld;
+	if ((cfg = cfg_init(root_opts, CFGF_NONE)) == NULL)
+		return conf_oom(ld);
+	cfg_set_error_function(cfg, confuse_error);
+	if (cfg_parse_buf(cfg, confread_buffer(ld->text)) != CFG_SUCCESS) {
+		if (ld->counts.errors == 0)
+			conf_report(ld, REGISTRY_ERROR, conf_at(ld, 0),
+			    "cannot be parsed");
+		cfg_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* conf_schema_free - release cfg and ld's recorded lines, and unbind ld. */
+void
+conf_schema_free(struct conf_loader *ld, cfg_t *cfg)
+{
+	if (cfg != NULL)
+		cfg_free(cfg);
+	current = NULL;
+	free(ld->lines);
+	ld->lines = NULL;
+	ld->nlines = ld->lines_cap = 0;
+	ld->sorted = false;
+}
