@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "checks.h"
 #include "checks/authres.h"
 #include "session.h"
@@ -482,7 +483,7 @@ static const enum check_id derived[] = {
 	CHECK_IPREV,
 };
 
-#define NDERIVED (sizeof(derived) / sizeof(derived[0]))
+#define NDERIVED NELEM(derived)
 
 #define MX "mx.example.com"
 #define AR "Authentication-Results: "
@@ -960,15 +961,15 @@ authres_suite(void)
 	TCase *tc = tcase_create("parse");
 
 	tcase_add_loop_test(tc, test_parse, 0,
-	    sizeof(parse_cases) / sizeof(parse_cases[0]));
+	    NELEM(parse_cases));
 	tcase_add_loop_test(tc, test_parse_bad, 0,
-	    sizeof(bad_cases) / sizeof(bad_cases[0]));
+	    NELEM(bad_cases));
 	tcase_add_test(tc, test_parse_limits);
 	tcase_add_test(tc, test_parse_error_buffer);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("collect");
 	tcase_add_loop_test(tc, test_collect, 0,
-	    sizeof(collect_cases) / sizeof(collect_cases[0]));
+	    NELEM(collect_cases));
 	tcase_add_test(tc, test_collect_next_message);
 	suite_add_tcase(s, tc);
 	return s;
@@ -978,11 +979,5 @@ authres_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(authres_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main_run(authres_suite());
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "checks.h"
 #include "checks/runner.h"
 #include "checks/storage.h"
@@ -216,7 +217,7 @@ START_TEST(test_escalation)
 	struct checks_state *st = checks_state_new();
 
 	ck_assert_ptr_nonnull(st);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(cases); i++) {
 		struct session *s = session_new(0);
 
 		ck_assert_ptr_nonnull(s);
@@ -284,7 +285,7 @@ START_TEST(test_settings)
 		    "did you mean \"fail\"?" },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(cases); i++) {
 		struct diags d;
 		struct policy *p = load(cases[i].text, &d);
 
@@ -371,20 +372,14 @@ main(void)
 {
 	Suite *s = suite_create("checks");
 	TCase *tc = tcase_create("defaults");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_default_reply, 0,
-	    (int)(sizeof(defaults) / sizeof(defaults[0])));
+	    (int)NELEM(defaults));
 	tcase_add_test(tc, test_every_default_is_registry_clean);
 	tcase_add_test(tc, test_escalation);
 	tcase_add_test(tc, test_storage);
 	tcase_add_test(tc, test_settings);
 	tcase_add_test(tc, test_gates);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main_run(s);
 }

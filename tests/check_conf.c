@@ -23,11 +23,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "conf.h"
 /* The policy as built, white-box: this is the loader's own test. */
 #include "policy_impl.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define DIAG_MAX 48
 #define DIAG_TEXT 1200
 #define EXTRA_FILES 3
@@ -1236,11 +1236,5 @@ conf_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(conf_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main_run(conf_suite());
 }

@@ -8,7 +8,8 @@
  * DNS_TEST_DIR naming the folder of a server already started by
  * `tests/dns/server.sh start DIR`, it uses that one (for debugging).
  * Without unbound or python3 the suite is skipped (exit 77), unless
- * REQUIRE_DNS_SERVER=1 (as CI sets), when that is a failure.
+ * REQUIRE_DNS_SERVER=1 (as CI sets), when that is a failure.  It is a
+ * live test: with LIVE_TESTS=no it is skipped before anything starts.
  *
  * The cache is checked by counting the queries unbound logged, and the
  * timeouts by the clock: the resolver waits whole seconds (libresolv).
@@ -26,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "checks.h"
 #include "checks/dns.h"
 #include "checks/dnschecks.h"
@@ -174,7 +176,7 @@ START_TEST(test_new)
 	};
 	char err[256];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(cases); i++) {
 		struct dns *d;
 
 		err[0] = '\0';
@@ -759,7 +761,7 @@ START_TEST(test_spf_received)
 	struct dns_cache *c = dns_cache_new();
 	struct spf_outcome out;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(cases); i++) {
 		ck_assert_int_eq(spf_evaluate(dns_ok, c, cases[i].client,
 		    cases[i].helo, cases[i].sender, RECEIVER, &out), 0);
 		ck_assert_str_eq(out.received_spf, cases[i].want);
@@ -936,7 +938,7 @@ START_TEST(test_nullmx)
 	    i++)
 		ck_assert_str_eq(check_def(CHECK_NULLMX_SENDER)->results[i],
 		    check_def(CHECK_NULLMX_RCPT)->results[i]);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(cases); i++) {
 		unsigned r = nullmx_evaluate(dns_ok, c, cases[i].domain);
 
 		ck_assert_msg(strcmp(check_def(CHECK_NULLMX_SENDER)->results[r],
@@ -1120,7 +1122,7 @@ dns_suite(void)
 	tc = tcase_create("spf");
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_spf_results, 0,
-	    (int)(sizeof(spf_cases) / sizeof(spf_cases[0])));
+	    (int)NELEM(spf_cases));
 	tcase_add_test(tc, test_spf_received);
 	tcase_add_test(tc, test_spf_problem);
 	tcase_add_test(tc, test_spf_long);
@@ -1131,11 +1133,11 @@ dns_suite(void)
 	tc = tcase_create("checks");
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_iprev, 0,
-	    (int)(sizeof(iprev_cases) / sizeof(iprev_cases[0])));
+	    (int)NELEM(iprev_cases));
 	tcase_add_test(tc, test_iprev_more);
 	tcase_add_test(tc, test_nullmx);
 	tcase_add_loop_test(tc, test_dnsbl, 0,
-	    (int)(sizeof(dnsbl_cases) / sizeof(dnsbl_cases[0])));
+	    (int)NELEM(dnsbl_cases));
 	tcase_add_test(tc, test_dnsbl_txt_cut);
 	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
@@ -1181,9 +1183,10 @@ main(void)
 	const char *srcdir = getenv("top_srcdir");
 	const char *tmp = getenv("TMPDIR");
 	char script[600], cmd[1400], server[64], err[256];
-	SRunner *sr;
-	int failed;
+	int status;
 
+	if ((status = check_main_live("it starts unbound on loopback")) != 0)
+		return status;
 	if (srcdir == NULL || *srcdir == '\0')
 		srcdir = ".";
 	snprintf(script, sizeof(script), "%s/tests/dns/server.sh", srcdir);
@@ -1238,10 +1241,7 @@ main(void)
 		return 99;
 	}
 
-	sr = srunner_create(dns_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = check_main_run(dns_suite());
 
 	dns_free(dns_ok);
 	dns_free(dns_hole);
@@ -1251,5 +1251,5 @@ main(void)
 		if (system(cmd) != 0)
 			fprintf(stderr, "warning: %s failed\n", cmd);
 	}
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }

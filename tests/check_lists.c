@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "lists.h"
 
 #define SINK_MAX 16
@@ -625,7 +626,7 @@ START_TEST(test_kinds)
 	};
 	enum list_kind k;
 
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+	for (size_t i = 0; i < NELEM(kinds); i++) {
 		ck_assert_str_eq(list_kind_name(kinds[i].kind), kinds[i].name);
 		ck_assert_int_eq(list_kind_parse(kinds[i].name, &k), 0);
 		ck_assert_int_eq(k, kinds[i].kind);
@@ -674,7 +675,7 @@ START_TEST(test_free)
 	list_free(NULL);
 	/* Unfrozen and frozen lists of every kind, with and without entries
 	 * (good or bad for the kind): valgrind finds any leak. */
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+	for (size_t i = 0; i < NELEM(kinds); i++) {
 		struct list *l = list_new("free", kinds[i]);
 
 		list_free(l);
@@ -811,7 +812,7 @@ START_TEST(test_load_file_kinds)
 		{ LIST_CIDR, "", "192.0.2.1", "192.0.2.1", 0 },
 	};
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+	for (size_t i = 0; i < NELEM(files); i++) {
 		struct list *l = list_new("file", files[i].kind);
 		struct sink s = { 0 };
 		char path[64];
@@ -1341,16 +1342,16 @@ lists_suite(void)
 	TCase *tc = tcase_create("match");
 
 	tcase_add_loop_test(tc, test_match, 0,
-	    sizeof(match_cases) / sizeof(match_cases[0]));
+	    NELEM(match_cases));
 	tcase_add_test(tc, test_ip_bytes);
 	tcase_add_test(tc, test_empty_lists);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("entries");
 	tcase_add_loop_test(tc, test_good_entry, 0,
-	    sizeof(good_entries) / sizeof(good_entries[0]));
+	    NELEM(good_entries));
 	tcase_add_loop_test(tc, test_bad_entry, 0,
-	    sizeof(bad_cases) / sizeof(bad_cases[0]));
+	    NELEM(bad_cases));
 	tcase_add_test(tc, test_bad_entry_no_callback);
 	tcase_add_test(tc, test_long_entry_message);
 	tcase_add_test(tc, test_kinds);
@@ -1385,11 +1386,5 @@ lists_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(lists_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main_run(lists_suite());
 }

@@ -25,13 +25,12 @@
 
 #include <libmilter/mfdef.h>
 
+#include "check_main.h"
 #include "conf.h"
 #include "failalloc.h"
 #include "log.h"
 #include "milter.h"
 #include "milter_stub.h"
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every rule misses the transaction below; together they make the
  * callbacks record each kind of fact (macros, addresses, headers, body)
@@ -483,11 +482,5 @@ milter_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(milter_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main_run(milter_suite());
 }

@@ -33,13 +33,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_main.h"
 #include "conf.h"
 #include "flow.h"
 #include "log.h"
 /* The reference counts, white-box: this is the engine's own test. */
 #include "policy_impl.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define DIAG_TEXT 4096
 #define MAX_STEPS 8
 #define STEP_END (-1)		/* no more steps */
@@ -1318,13 +1318,7 @@ policy_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(policy_suite());
-	int failed;
-
 	/* Decisions are logged at info: keep them off the test's output. */
 	log_set_level(LOG_LEVEL_ERROR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main_run(policy_suite());
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "registry.h"
 
 START_TEST(test_enhanced_table_shape)
@@ -69,7 +70,7 @@ START_TEST(test_brief_examples)
 	};
 	char buf[80];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(cases); i++) {
 		const struct registry_enhanced *e =
 		    registry_enhanced_lookup(cases[i].subject, cases[i].detail);
 
@@ -91,7 +92,7 @@ START_TEST(test_basic_table)
 	};
 	unsigned prev = 0;
 
-	for (size_t i = 0; i < sizeof(standard) / sizeof(standard[0]); i++) {
+	for (size_t i = 0; i < NELEM(standard); i++) {
 		const struct registry_basic *b =
 		    registry_basic_lookup(standard[i]);
 
@@ -162,7 +163,7 @@ START_TEST(test_xcode_syntax)
 		{ "5..1", 0, 0, 0, 0 },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < NELEM(cases); i++) {
 		struct registry_xcode x = { 0, 0, 0 };
 		int rc = registry_parse_xcode(cases[i].text, &x);
 
@@ -466,7 +467,7 @@ START_TEST(test_seed_inventions_rejected)
 		ck_assert_int_eq(registry_validate(invented_basic[i], NULL,
 		    REGISTRY_STAGE_ANY, 0, &v), REGISTRY_ERROR);
 	}
-	for (size_t i = 0; i < sizeof(wrong_texts) / sizeof(wrong_texts[0]);
+	for (size_t i = 0; i < NELEM(wrong_texts);
 	    i++) {
 		const struct registry_enhanced *e = registry_enhanced_lookup(
 		    wrong_texts[i].subject, wrong_texts[i].detail);
@@ -518,9 +519,9 @@ registry_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("validate");
 	tcase_add_loop_test(tc, test_validate, 0,
-	    sizeof(validate_cases) / sizeof(validate_cases[0]));
+	    NELEM(validate_cases));
 	tcase_add_loop_test(tc, test_suggestions_are_sound, 0,
-	    sizeof(validate_cases) / sizeof(validate_cases[0]));
+	    NELEM(validate_cases));
 	tcase_add_test(tc, test_registered_pairs_never_error);
 	suite_add_tcase(s, tc);
 	return s;
@@ -529,11 +530,5 @@ registry_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(registry_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main_run(registry_suite());
 }

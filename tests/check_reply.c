@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "reply.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A buffer of n copies of c, for long lines and values; freed by caller. */
 static char *
@@ -963,11 +963,5 @@ reply_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(reply_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_main_run(reply_suite());
 }

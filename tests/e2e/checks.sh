@@ -69,6 +69,9 @@ set -o pipefail
 here=$(cd -- "$(dirname -- "$0")" && pwd)
 top=$(cd -- "$here/../.." && pwd)
 
+. "$top/tests/lib/live.sh"
+live_or_skip "it starts a real Postfix and unbound on loopback"
+
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: $0 needs root (Postfix drops to user postfix; a tmpfs is mounted)"
 	exit 77
@@ -193,15 +196,6 @@ poll_case() {
 	rm_table_add "$label" "$(rm_stage_lines "$RM_OUT" "$stages")"
 }
 
-# sink_message SUBJECT - print the delivered message whose Subject is SUBJECT
-sink_message() {
-	postfix_sink "$pf" | awk -v s="Subject: $1" '
-		/^From / { if (hit) exit; msg = ""; }
-		{ msg = msg $0 "\n" }
-		$0 == s { hit = 1 }
-		END { if (hit) printf "%s", msg }'
-}
-
 # reload_with FILE LABEL - make FILE the running config (RM_CONF) and send
 # SIGHUP; returns 0 once the log reports the reload
 reload_with() {
@@ -242,7 +236,7 @@ xcase "SPF fail: client 192.0.2.99 (XCLIENT), MAIL FROM user@fail.spf.test" \
 expect_reply "$RM_OUT" '^XCLIENT 220 ' "XCLIENT: Postfix takes it from 127.0.0.1"
 rm_expect_log "$mark" "replymilter: @QID@: client=[192.0.2.99][192.0.2.99] stage=mail rule=spf-fail id=spf-fail action=reject reply=\"$LINE_SPF_FAIL\"" \
 	"log: the milter saw the XCLIENT address 192.0.2.99 and SPF failed"
-expect_reply "$(postfix_log "$pf")" \
+expect_reply "$(mta_log "$pf")" \
 	'NOQUEUE: milter-reject: MAIL from unknown\[192\.0\.2\.99\]: 550 5\.7\.23 SPF validation failed;' \
 	"Postfix log: milter-reject for 192.0.2.99"
 
@@ -258,8 +252,8 @@ expect_line "$RM_OUT" "MAIL 250 2.1.0 Ok" "SPF pass: MAIL accepted"
 e2e_check "SPF pass: no decision logged" \
 	test -z "$(rm_log_since "$mark" | grep ' action=')"
 e2e_check "SPF pass: message delivered to the sink" \
-	postfix_wait_sink "$pf" "^Subject: e2e-spf-pass-$tag\$" 15
-msg=$(sink_message "e2e-spf-pass-$tag")
+	mta_wait_sink "$pf" "^Subject: e2e-spf-pass-$tag\$" 15
+msg=$(mta_sink_message "$pf" "e2e-spf-pass-$tag")
 expect_line "$msg" 'Received-SPF: pass (replymilter.example.test: domain of pass.spf.test designates 192.0.2.10 as permitted sender) identity=mailfrom; client-ip=192.0.2.10; envelope-from="user@pass.spf.test"; helo=client.example.net; receiver=replymilter.example.test;' \
 	"trace: Received-SPF in the delivered message"
 expect_line "$msg" 'Authentication-Results: replymilter.example.test; spf=pass smtp.mailfrom=pass.spf.test; iprev=pass policy.iprev=192.0.2.10' \
@@ -389,8 +383,8 @@ if reload_with "$conf2" "with a header rule"; then
 		--from user@pass.spf.test --header "Subject: e2e-dkim-untrusted2-$tag" \
 		--add-header "$ar_untrusted"
 	e2e_check "untrusted A-R: message delivered to the sink" \
-		postfix_wait_sink "$pf" "^Subject: e2e-dkim-untrusted2-$tag\$" 15
-	msg=$(sink_message "e2e-dkim-untrusted2-$tag")
+		mta_wait_sink "$pf" "^Subject: e2e-dkim-untrusted2-$tag\$" 15
+	msg=$(mta_sink_message "$pf" "e2e-dkim-untrusted2-$tag")
 	expect_line "$msg" "$ar_untrusted" \
 		"untrusted A-R: the header is delivered as it came"
 	expect_line "$msg" 'Authentication-Results: replymilter.example.test; spf=pass smtp.mailfrom=pass.spf.test; iprev=pass policy.iprev=192.0.2.10' \

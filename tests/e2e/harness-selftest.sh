@@ -157,9 +157,9 @@ test_postfix() {
 	run_sessions "$mta" "$port"
 	qid=$(printf '%s\n' "$accepted" | sed -n 's/^DOT 250 2\.0\.0 Ok: queued as //p')
 	e2e_check "postfix: message $qid delivered to the discard sink" \
-		postfix_wait_log "$dir" \
+		mta_wait_log "$dir" \
 		"postfix/discard\\[[0-9]+\\]: ${qid:-NONE}: to=<ok@example\\.org>, relay=none, .*status=sent" 15
-	expect_reply "$(postfix_log "$dir")" \
+	expect_reply "$(mta_log "$dir")" \
 		'milter-reject: RCPT from .*: 550 5\.7\.23 SPF validation failed' \
 		"postfix: log shows the milter reject"
 
@@ -203,12 +203,12 @@ test_sendmail() {
 	qid=$(printf '%s\n' "$accepted" |
 		sed -n 's/^DOT 250 2\.0\.0 \([0-9A-Za-z]*\) Message accepted for delivery$/\1/p')
 	e2e_check "sendmail: message $qid delivered to the sink" \
-		sendmail_wait_sink "$dir" "^Subject: selftest-sendmail-$$\$" 15
+		mta_wait_sink "$dir" "^Subject: selftest-sendmail-$$\$" 15
 	if [ -s "$dir/maillog" ]; then
 		e2e_check "sendmail: log shows the delivery of $qid" \
-			sendmail_wait_log "$dir" \
+			mta_wait_log "$dir" \
 			"${qid:-NONE}: to=<ok@example\\.org>, .*mailer=sink, .*stat=Sent" 15
-		expect_reply "$(sendmail_log "$dir")" \
+		expect_reply "$(mta_log "$dir")" \
 			'Milter: to=<spf-fail@example\.org>, reject=550 5\.7\.23 SPF validation failed' \
 			"sendmail: log shows the milter reject"
 	fi

@@ -45,6 +45,9 @@ set -o pipefail
 here=$(cd -- "$(dirname -- "$0")" && pwd)
 top=$(cd -- "$here/../.." && pwd)
 
+. "$top/tests/lib/live.sh"
+live_or_skip "it starts a real Postfix on loopback"
+
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: $0 needs root (Postfix runs as root and drops to user postfix)"
 	exit 77
@@ -53,6 +56,7 @@ fi
 . "$here/lib/common.sh"
 . "$here/lib/postfix.sh"
 . "$here/lib/replymilter.sh"
+. "$here/lib/cases.sh"
 
 started=$SECONDS
 e2e_require swaks swaks
@@ -104,160 +108,22 @@ while IFS= read -r line; do
 		"snippet: main.cf has \"$want\""
 done <<<"$snippet_lines"
 
-# sink_message SUBJECT - print the delivered message whose Subject is SUBJECT
-sink_message() {
-	postfix_sink "$pf" | awk -v s="Subject: $1" '
-		/^From / { if (hit) exit; msg = ""; }
-		{ msg = msg $0 "\n" }
-		$0 == s { hit = 1 }
-		END { if (hit) printf "%s", msg }'
-}
+# --- Postfix's dialect, then the cases both MTAs share (lib/cases.sh) -----
 
-RM_PORT=$port
-
-# --- Each rule, as the client sees it -------------------------------------
-
-mark=$(rm_log_mark)
-rm_case "RCPT reject, reply = \"5.7.23\" completed by the registry" RCPT \
-	"RCPT 550 5.7.23 SPF validation failed" --to spf-fail@example.org
-rm_expect_log "$mark" 'replymilter: @QID@: client=@CLIENT@ stage=rcpt rule=spf-fail id=spf-fail action=reject reply="550 5.7.23 SPF validation failed"' \
-	"log: RCPT reject"
-
-mark=$(rm_log_mark)
-rm_case "MAIL tempfail, reply = \"452 4.3.1\"" MAIL \
-	"MAIL 452 4.3.1 Mail system full" --from full@example.com
-rm_expect_log "$mark" 'replymilter: @QID@: client=@CLIENT@ stage=mail rule=spool-full id=spool-full action=tempfail reply="452 4.3.1 Mail system full"' \
-	"log: MAIL tempfail"
-
-mark=$(rm_log_mark)
-rm_case "RCPT reject, three-line reply" RCPT \
-	"RCPT 550-5.7.1 Recipient multi@example.org is refused here.
-RCPT 550-5.7.1 This is the second line of the reply,
-RCPT 550 5.7.1 and this the third." --to multi@example.org
-rm_expect_log "$mark" 'replymilter: @QID@: client=@CLIENT@ stage=rcpt rule=multi-line id=multi-line action=reject reply="550-5.7.1 Recipient multi@example.org is refused here. / 550-5.7.1 This is the second line of the reply, / 550 5.7.1 and this the third."' \
-	"log: a three-line reject is one log line, its lines joined by \" / \""
-expect_no_reply "$(rm_log_since "$mark")" '^550[- ]5\.7\.1 ' \
-	"log: no log line starts with a reply line"
-
-mark=$(rm_log_mark)
-RM_PORT=$port2
-rm_case "connect-stage reject (listener blocked-mta), answered at HELO, held by Postfix until MAIL" \
-	"EHLO MAIL" \
-	"EHLO 250 ENHANCEDSTATUSCODES
-MAIL 550 5.7.1 Connections to this listener are refused (client 127.0.0.1)"
-RM_PORT=$port
-rm_expect_log "$mark" 'replymilter: NOQUEUE: client=@CLIENT@ stage=helo rule=blocked-listener id=blocked-listener action=reject reply="550 5.7.1 Connections to this listener are refused (client 127.0.0.1)" decided=connect' \
-	"log: connect decision answered at HELO"
-
-# A client that sends no HELO: the decision is answered at MAIL FROM.
-mark=$(rm_log_mark)
-rm_raw_case "connect-stage reject, client sends no HELO: answered at MAIL" \
-	"$port2" "MAIL 550 5.7.1 Connections to this listener are refused (client 127.0.0.1)" \
-	"MAIL FROM:<sender@example.com>"
-rm_expect_log "$mark" 'replymilter: NOQUEUE: client=@CLIENT@ stage=mail rule=blocked-listener id=blocked-listener action=reject reply="550 5.7.1 Connections to this listener are refused (client 127.0.0.1)" decided=connect' \
-	"log: connect decision answered at MAIL"
-
-# A second EHLO does not wipe the decision out.
-rm_raw_case "connect-stage reject, client sends EHLO twice" "$port2" \
-	"EHLO 250 ENHANCEDSTATUSCODES
-MAIL 550 5.7.1 Connections to this listener are refused (client 127.0.0.1)" \
-	"EHLO one.example.net" "EHLO two.example.net" \
-	"MAIL FROM:<sender@example.com>"
-
-mark=$(rm_log_mark)
-rm_case "end-of-data reject (Subject /reject-me/)" "RCPT DOT" \
-	"DOT 550 5.7.1 Message refused by content policy" \
-	--header "Subject: reject-me please"
-expect_reply "$RM_OUT" '^RCPT 250 2\.1\.5 ' "end-of-data reject: RCPT was accepted"
-rm_expect_log "$mark" 'replymilter: @QID@: client=@CLIENT@ stage=eom rule=subject-reject id=subject-reject action=reject reply="550 5.7.1 Message refused by content policy"' \
-	"log: end-of-data reject"
-
-mark=$(rm_log_mark)
-rm_case "MAIL reject, %{sender} with a '%' (100%sure@)" MAIL \
-	"MAIL 550 5.7.1 Sender 100%sure@example.com is not accepted here" \
-	--from 100%sure@example.com
-rm_expect_log "$mark" 'replymilter: @QID@: client=@CLIENT@ stage=mail rule=percent-sender id=percent-sender action=reject reply="550 5.7.1 Sender 100%sure@example.com is not accepted here"' \
-	"log: '%' sender reject"
-
-# --- Deliveries and the headers replymilter adds --------------------------
-
-tag=$$-$RANDOM
-mark=$(rm_log_mark)
-rm_case_re "dry-run rule (RCPT dry-run@): accepted, header added" "RCPT DOT" \
-	'^DOT 250 2\.0\.0 Ok: queued as [0-9A-Za-z]+$' \
-	--to dry-run@example.org --header "Subject: e2e-dry-run-$tag"
-expect_reply "$RM_OUT" '^RCPT 250 2\.1\.5 Ok$' "dry run: RCPT accepted"
-rm_expect_log "$mark" 'replymilter: @QID@: client=@CLIENT@ stage=rcpt rule=dry-run-rcpt id=dry-run-rcpt action=reject reply="550 5.7.1 Recipient refused by the new policy" mode=dry-run' \
-	"log: dry run"
-e2e_check "dry run: message delivered to the sink" \
-	postfix_wait_sink "$pf" "^Subject: e2e-dry-run-$tag\$" 15
-msg=$(sink_message "e2e-dry-run-$tag")
-expect_line "$msg" "X-Replymilter-Dry-Run: rule=dry-run-rcpt; id=dry-run-rcpt; stage=rcpt; would=reject 550 5.7.1 Recipient refused by the new policy" \
-	"dry run: X-Replymilter-Dry-Run header in the delivered message"
-expect_line "$msg" "X-Replymilter-E2E: checked sender=sender@example.com rule=tag" \
-	"dry run: X-Replymilter-E2E header in the delivered message"
-
-mark=$(rm_log_mark)
-rm_case_re "add-header, %{sender} with a '%' (50%off@)" DOT \
-	'^DOT 250 2\.0\.0 Ok: queued as [0-9A-Za-z]+$' \
-	--from 50%off@example.com --header "Subject: e2e-percent-$tag"
-qid=$(printf '%s\n' "$RM_OUT" | sed -n 's/^DOT 250 2\.0\.0 Ok: queued as //p')
-rm_expect_log "$mark" "replymilter: ${qid:-NONE}: client=@CLIENT@ stage=eom rule=tag id=tag action=add-header" \
-	"log: add-header, with the queue id"
-e2e_check "'%' sender: message delivered to the sink" \
-	postfix_wait_sink "$pf" "^Subject: e2e-percent-$tag\$" 15
-expect_line "$(sink_message "e2e-percent-$tag")" \
-	"X-Replymilter-E2E: checked sender=50%off@example.com rule=tag" \
-	"'%' sender: header value has a single '%'"
-
-rm_case_re "no rule refuses: delivered" DOT \
-	'^DOT 250 2\.0\.0 Ok: queued as [0-9A-Za-z]+$' \
-	--to ok@example.org --header "Subject: e2e-ok-$tag"
-qid=$(printf '%s\n' "$RM_OUT" | sed -n 's/^DOT 250 2\.0\.0 Ok: queued as //p')
-e2e_check "delivered: Postfix logs the delivery of ${qid:-NONE} to the sink" \
-	postfix_wait_log "$pf" \
-	"postfix/pipe\\[[0-9]+\\]: ${qid:-NONE}: to=<ok@example\\.org>, relay=sink, .*status=sent" 15
-msg=$(sink_message "e2e-ok-$tag")
-expect_line "$msg" "X-E2E-Envelope-To: ok@example.org" "delivered: in the sink"
-expect_line "$msg" "X-Replymilter-E2E: checked sender=sender@example.com rule=tag" \
-	"delivered: X-Replymilter-E2E header"
-expect_no_reply "$msg" '^X-Replymilter-Dry-Run:' "delivered: no dry-run header"
-
-mark=$(rm_log_mark)
-rm_case_re "accept rule at MAIL (vip@), even to spf-fail@" "RCPT DOT" \
-	'^DOT 250 2\.0\.0 Ok: queued as [0-9A-Za-z]+$' \
-	--from vip@example.com --to spf-fail@example.org --header "Subject: e2e-vip-$tag"
-expect_reply "$RM_OUT" '^RCPT 250 2\.1\.5 Ok$' "accept: spf-fail@ accepted after the accept"
-rm_expect_log "$mark" 'replymilter: @QID@: client=@CLIENT@ stage=mail rule=vip-sender id=vip-sender action=accept' \
-	"log: accept"
-e2e_check "accept: message delivered to the sink" \
-	postfix_wait_sink "$pf" "^Subject: e2e-vip-$tag\$" 15
-expect_no_reply "$(sink_message "e2e-vip-$tag")" '^X-Replymilter' \
-	"accept: no later rule ran (no header added)"
-
-# What Postfix itself logged.
-expect_reply "$(postfix_log "$pf")" \
-	'milter-reject: RCPT from unknown\[127\.0\.0\.1\]: 550 5\.7\.23 SPF validation failed; ' \
-	"Postfix log: milter-reject with replymilter's text"
-
-# --- Reload, bad reload, stop ---------------------------------------------
-
-rm_reload_test "$port" \
-	"RCPT 550 5.7.23 SPF validation failed" \
-	"RCPT 550 5.7.23 SPF validation failed (policy reloaded)" \
-	"550 5.7.23 SPF validation failed"
-rm_broken_reload_test "$port" \
-	"RCPT 550 5.7.23 SPF validation failed (policy reloaded)"
-rm_hits_test
-rm_stop_test
-
-# With replymilter gone, the snippet's milter_default_action = tempfail.
-RM_OUT=$(smtp_session "$port" --to ok@example.org)
-expect_line "$RM_OUT" 'MAIL 451 4.7.1 Service unavailable - try again later' \
-	"replymilter down: Postfix defers (milter_default_action = tempfail)"
-expect_no_reply "$RM_OUT" '^DOT 250 ' "replymilter down: nothing accepted"
-rm_table_add "replymilter stopped (snippet: milter_default_action = tempfail)" \
-	"$(rm_stage_lines "$RM_OUT" "MAIL RCPT DOT")"
+MTA_NAME=Postfix
+MTA_DIR=$pf
+MTA_PORT=$port
+MTA_PORT_BLOCKED=$port2
+MTA_ADDR_ECHO=no
+MTA_RCPT_OK='RCPT 250 2.1.5 Ok'
+MTA_ACCEPTED_RE='^DOT 250 2\.0\.0 Ok: queued as [0-9A-Za-z]+$'
+MTA_QID_SED='s/^DOT 250 2\.0\.0 Ok: queued as //p'
+MTA_NOHELO_QID=NOQUEUE
+MTA_DELIVERED_RE='postfix/pipe\[[0-9]+\]: %s: to=<ok@example\.org>, relay=sink, .*status=sent'
+MTA_REJECT_LOG_RE='milter-reject: RCPT from unknown\[127\.0\.0\.1\]: 550 5\.7\.23 SPF validation failed; '
+MTA_DOWN_REPLY='MAIL 451 4.7.1 Service unavailable - try again later'
+MTA_DOWN_SETTING='milter_default_action = tempfail'
+e2e_run_cases
 
 postfix_stop "$pf"
 e2e_check "Postfix stopped, no process left" \

@@ -30,6 +30,9 @@
 #   SMTP                 smtp_session PORT [SWAKS-OPTION...]; a session by
 #                        hand, held open across other events: smtp_open
 #                        PORT, smtp_send LINE, smtp_close
+#   the MTA's files      mta_log DIR, mta_wait_log DIR REGEX [T], mta_sink DIR,
+#                        mta_wait_sink DIR REGEX [T], mta_sink_message DIR
+#                        SUBJECT
 #   assertions           expect_reply OUT REGEX LABEL, expect_line OUT LINES
 #                        LABEL, expect_no_reply OUT REGEX LABEL, e2e_check
 #                        LABEL CMD..., e2e_result STATUS LABEL [DIAG...],
@@ -476,6 +479,42 @@ e2e_summary() {
 			"$E2E_TODO_FAILED"
 	printf '%d passed, %d failed\n' "$E2E_PASS" "$E2E_FAIL"
 	[ "$E2E_FAIL" = 0 ] && [ "$E2E_TESTNO" -gt 0 ]
+}
+
+# --- the MTA instance's files (both harnesses write maillog and sink/mbox
+# in the instance's folder) ---------------------------------------------------
+
+# mta_log WORKDIR - print the instance's log; returns 0
+mta_log() {
+	cat -- "$1/maillog" 2>/dev/null
+	return 0
+}
+
+# mta_wait_log WORKDIR REGEX [TIMEOUT] - returns 0 once a log line matches
+mta_wait_log() {
+	e2e_wait_match "$1/maillog" "$2" "${3:-15}"
+}
+
+# mta_sink WORKDIR - print the messages the sink delivered; returns 0
+mta_sink() {
+	cat -- "$1/sink/mbox" 2>/dev/null
+	return 0
+}
+
+# mta_wait_sink WORKDIR REGEX [TIMEOUT] - returns 0 once a line of a
+# delivered message matches
+mta_wait_sink() {
+	e2e_wait_match "$1/sink/mbox" "$2" "${3:-15}"
+}
+
+# mta_sink_message WORKDIR SUBJECT - print the delivered message whose
+# Subject is SUBJECT (nothing when there is none); returns 0
+mta_sink_message() {
+	mta_sink "$1" | awk -v s="Subject: $2" '
+		/^From / { if (hit) exit; msg = ""; }
+		{ msg = msg $0 "\n" }
+		$0 == s { hit = 1 }
+		END { if (hit) printf "%s", msg }'
 }
 
 fi # E2E_COMMON_LOADED

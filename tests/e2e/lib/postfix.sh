@@ -36,14 +36,8 @@
 #       (SIGKILL after 10 s).  Idempotent; safe when start failed half-way.
 #   postfix_master_pid WORKDIR
 #       Prints the master's PID (also the instance's process group).
-#   postfix_log WORKDIR
-#       Prints WORKDIR/maillog.
-#   postfix_wait_log WORKDIR REGEX [TIMEOUT]
-#       Returns 0 once a maillog line matches REGEX (extended).
-#   postfix_sink WORKDIR
-#       Prints the messages the sink transport delivered so far.
-#   postfix_wait_sink WORKDIR REGEX [TIMEOUT]
-#       Returns 0 once a line of a sink-delivered message matches REGEX.
+#   The log (WORKDIR/maillog) and the sink (WORKDIR/sink/mbox) are read
+#   with common.sh's mta_log, mta_wait_log, mta_sink, mta_wait_sink.
 #
 # How it fails: postfix_start returns 1 and prints the start output and the
 # log as "#" lines on stderr (it does not stop what it started: call
@@ -188,12 +182,12 @@ EOF
 	if ! postfix -c "$dir/etc" start >"$dir/start.out" 2>&1; then
 		e2e_note "postfix_start: 'postfix -c $dir/etc start' failed:"
 		sed 's/^/#   /' "$dir/start.out" >&2
-		postfix_log "$dir" | sed 's/^/#   log: /' >&2
+		mta_log "$dir" | sed 's/^/#   log: /' >&2
 		return 1
 	fi
 	if ! e2e_wait_port 127.0.0.1 "$port" 15; then
 		e2e_note "postfix_start: smtpd is not listening on 127.0.0.1:$port"
-		postfix_log "$dir" | sed 's/^/#   log: /' >&2
+		mta_log "$dir" | sed 's/^/#   log: /' >&2
 		return 1
 	fi
 	return 0
@@ -218,27 +212,4 @@ postfix_stop() {
 	# The master leads its own process group; its children are in it.
 	e2e_wait_gone "$pid" 10 || e2e_note "postfix_stop: master $pid still runs"
 	e2e_stop_pgrp "$pid" 10
-}
-
-# postfix_log WORKDIR - print the instance's log; returns 0
-postfix_log() {
-	cat -- "$1/maillog" 2>/dev/null
-	return 0
-}
-
-# postfix_wait_log WORKDIR REGEX [TIMEOUT] - returns 0 once a log line matches
-postfix_wait_log() {
-	e2e_wait_match "$1/maillog" "$2" "${3:-15}"
-}
-
-# postfix_sink WORKDIR - print the messages the sink delivered; returns 0
-postfix_sink() {
-	cat -- "$1/sink/mbox" 2>/dev/null
-	return 0
-}
-
-# postfix_wait_sink WORKDIR REGEX [TIMEOUT] - returns 0 once a line of a
-# sink-delivered message matches
-postfix_wait_sink() {
-	e2e_wait_match "$1/sink/mbox" "$2" "${3:-15}"
 }

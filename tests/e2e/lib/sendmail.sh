@@ -43,11 +43,9 @@
 #       SIGTERM to the daemon's process group (its PID is in
 #       WORKDIR/sendmail.pgid), SIGKILL after 10 s, then stops the log
 #       reader.  Idempotent; safe when start failed half-way.
-#   sendmail_log WORKDIR    prints the log (empty without the log reader)
-#   sendmail_sink WORKDIR   prints the delivered messages
-#   sendmail_wait_log WORKDIR REGEX [TIMEOUT]
-#   sendmail_wait_sink WORKDIR REGEX [TIMEOUT]
-#       Return 0 once a line matches the extended REGEX.
+#   The log (WORKDIR/maillog, empty without the log reader) and the sink
+#   (WORKDIR/sink/mbox) are read with common.sh's mta_log, mta_wait_log,
+#   mta_sink, mta_wait_sink.
 #
 # How it fails: functions return 1 with "#" diagnostics on stderr (for
 # sendmail_start: the m4 errors, sendmail's own output and its log).  A
@@ -320,7 +318,7 @@ sendmail_start() {
 		e2e_note "sendmail_start: Sendmail is not listening on 127.0.0.1:$port"
 		e2e_alive "$pid" || e2e_note "sendmail_start: PID $pid has exited"
 		sed 's/^/#   out: /' "$dir/sendmail.out" >&2
-		sendmail_log "$dir" | sed 's/^/#   log: /' >&2
+		mta_log "$dir" | sed 's/^/#   log: /' >&2
 		return 1
 	fi
 	# The daemon leads its process group: prefer its own word on its PID.
@@ -344,27 +342,4 @@ sendmail_stop() {
 		rm -f -- "$dir/syslog.pid"
 	fi
 	return "$status"
-}
-
-# sendmail_log WORKDIR - print the instance's log; returns 0
-sendmail_log() {
-	cat -- "$1/maillog" 2>/dev/null
-	return 0
-}
-
-# sendmail_sink WORKDIR - print the messages delivered so far; returns 0
-sendmail_sink() {
-	cat -- "$1/sink/mbox" 2>/dev/null
-	return 0
-}
-
-# sendmail_wait_log WORKDIR REGEX [TIMEOUT] - returns 0 once a log line matches
-sendmail_wait_log() {
-	e2e_wait_match "$1/maillog" "$2" "${3:-15}"
-}
-
-# sendmail_wait_sink WORKDIR REGEX [TIMEOUT] - returns 0 once a line of a
-# delivered message matches
-sendmail_wait_sink() {
-	e2e_wait_match "$1/sink/mbox" "$2" "${3:-15}"
 }
