@@ -86,23 +86,6 @@ is_regex(const char *v)
 	    (len >= 3 && v[len - 1] == 'i' && v[len - 2] == '/'));
 }
 
-/* The first stage each field is known at (macro and check: per name). */
-static const enum stage field_stage[COND_FIELD_COUNT] = {
-	[COND_CLIENT_ADDR] = STAGE_CONNECT,
-	[COND_CLIENT_NAME] = STAGE_CONNECT,
-	[COND_HELO] = STAGE_HELO,
-	[COND_SENDER] = STAGE_MAIL,
-	[COND_SENDER_DOMAIN] = STAGE_MAIL,
-	[COND_RCPT] = STAGE_RCPT,
-	[COND_RCPT_DOMAIN] = STAGE_RCPT,
-	[COND_RCPT_COUNT] = STAGE_RCPT,
-	[COND_SIZE] = STAGE_MAIL,
-	[COND_HEADER] = STAGE_HEADER,
-	[COND_BODY] = STAGE_BODY,
-	[COND_MACRO] = STAGE_CONNECT,
-	[COND_CHECK] = STAGE_CONNECT,
-};
-
 /* cond_new - an empty condition node, or NULL. */
 static struct cond *
 cond_new(struct conf_loader *ld, enum cond_type type, int line)
@@ -149,26 +132,6 @@ stage_fits(struct conf_rule_ctx *rc, int line, const char *what,
 	return false;
 }
 
-/* kind_allowed - whether a list of kind may be matched against field. */
-static bool
-kind_allowed(enum cond_field field, enum list_kind kind)
-{
-	switch (field) {
-	case COND_CLIENT_ADDR:
-		return kind == LIST_CIDR;
-	case COND_CLIENT_NAME:
-	case COND_HELO:
-	case COND_SENDER_DOMAIN:
-	case COND_RCPT_DOMAIN:
-		return kind == LIST_DOMAIN || kind == LIST_REGEX;
-	case COND_SENDER:
-	case COND_RCPT:
-		return kind != LIST_CIDR;
-	default:
-		return kind == LIST_REGEX;
-	}
-}
-
 /* add_list - attach list to c (borrowed or owned); 0, or -1. */
 static int
 add_list(struct conf_rule_ctx *rc, struct cond *c, struct list *l, bool owned,
@@ -200,7 +163,7 @@ own_list(struct conf_rule_ctx *rc, struct cond *c, enum list_kind kind,
 		if (c->owns[i] && list_kind(c->lists[i]) == kind)
 			return c->lists[i];
 	snprintf(name, sizeof(name), "%s:%s", rc->rule->name,
-	    policy_field_name(c->field));
+	    field_name(c->field));
 	if ((l = list_new(name, kind)) == NULL)
 		return conf_oom(rc->ld);
 	if (add_list(rc, c, l, true, line) != 0) {
@@ -233,12 +196,13 @@ static int
 add_value(struct conf_rule_ctx *rc, struct cond *c, const char *value, int line)
 {
 	struct conf_loader *ld = rc->ld;
+	const struct field_def *def = field_def(c->field);
 	char what[160];
 	struct conf_list_ctx lc = { ld, line, what };
 	struct list *l;
 
 	snprintf(what, sizeof(what), "rule \"%s\": %s", rc->rule->name,
-	    policy_field_name(c->field));
+	    field_name(c->field));
 	if (strncmp(value, "list:", 5) == 0) {
 		struct policy_named_list *nl = conf_find_list(rc->p, value + 5);
 
@@ -252,42 +216,34 @@ add_value(struct conf_rule_ctx *rc, struct cond *c, const char *value, int line)
 			return -1;
 		}
 		nl->used = true;
-		if (!kind_allowed(c->field, list_kind(nl->list))) {
+		if (!field_takes_list(c->field, list_kind(nl->list))) {
 			conf_report(ld, REGISTRY_ERROR, conf_at(ld, line),
 			    "%s: list \"%s\" is a %s list, which cannot match "
 			    "%s", what, nl->name,
 			    list_kind_name(list_kind(nl->list)),
-			    policy_field_name(c->field));
+			    field_name(c->field));
 			return -1;
 		}
 		return add_list(rc, c, nl->list, false, line);
 	}
 	if (is_regex(value)) {
-		if (!kind_allowed(c->field, LIST_REGEX)) {
+		if (!field_takes_list(c->field, LIST_REGEX)) {
 			conf_report(ld, REGISTRY_ERROR, conf_at(ld, line),
-			    "%s: a client address is matched by CIDR ranges, "
-			    "not regular expressions", what);
+			    "%s: %s", what, def->literal ==
+			    FIELD_LITERAL_NUMBER ? "a number is compared, not "
+			    "matched: write OPERATOR NUMBER, e.g. \"> 10\"" :
+			    "a client address is matched by CIDR ranges, not "
+			    "regular expressions");
 			return -1;
 		}
 		if ((l = own_list(rc, c, LIST_REGEX, line)) == NULL)
 			return -1;
 		return list_add(l, value, conf_list_error, &lc);
 	}
-	switch (c->field) {
-	case COND_CLIENT_ADDR:
-		if ((l = own_list(rc, c, LIST_CIDR, line)) == NULL)
-			return -1;
-		return list_add(l, value, conf_list_error, &lc);
-	case COND_CLIENT_NAME:
-	case COND_HELO:
-	case COND_SENDER_DOMAIN:
-	case COND_RCPT_DOMAIN:
-		if ((l = own_list(rc, c, LIST_DOMAIN, line)) == NULL)
-			return -1;
-		return list_add(l, value, conf_list_error, &lc);
-	case COND_SENDER:
-	case COND_RCPT:
-		if (strcmp(value, "<>") == 0) {
+	switch (def->literal) {
+	case FIELD_LITERAL_LIST:
+		if (def->literal_kind == LIST_ADDRESS &&
+		    strcmp(value, "<>") == 0) {
 			if (c->field == COND_RCPT) {
 				conf_report(ld, REGISTRY_ERROR,
 				    conf_at(ld, line), "%s: a recipient is "
@@ -297,11 +253,10 @@ add_value(struct conf_rule_ctx *rc, struct cond *c, const char *value, int line)
 			c->null_sender = true;
 			return 0;
 		}
-		if ((l = own_list(rc, c, LIST_ADDRESS, line)) == NULL)
+		if ((l = own_list(rc, c, def->literal_kind, line)) == NULL)
 			return -1;
 		return list_add(l, value, conf_list_error, &lc);
-	case COND_RCPT_COUNT:
-	case COND_SIZE:
+	case FIELD_LITERAL_NUMBER:
 		if (c->presence) {
 			conf_report(ld, REGISTRY_ERROR, conf_at(ld, line),
 			    "%s: give one comparison, e.g. \"> 10M\"", what);
@@ -501,11 +456,11 @@ static void
 build_field(struct conf_rule_ctx *rc, struct cond *parent, cfg_t *sec,
     enum cond_field field, int line)
 {
-	const char *opt = conf_cond_options[field];
+	const char *opt = field_name(field);
 	unsigned n = cfg_size(sec, opt);
 	struct cond *c, *group = parent;
 
-	if (!stage_fits(rc, line, opt, field_stage[field]))
+	if (!stage_fits(rc, line, opt, field_def(field)->stage))
 		return;
 	if (field == COND_HEADER || field == COND_MACRO ||
 	    field == COND_CHECK) {
@@ -566,7 +521,7 @@ first_line(struct conf_loader *ld, cfg_t *sec, int fallback)
 	int best = 0;
 
 	for (int f = 0; f < COND_FIELD_COUNT; f++) {
-		int l = conf_opt_line(ld, sec, conf_cond_options[f], 0);
+		int l = conf_opt_line(ld, sec, field_name((enum cond_field)f), 0);
 
 		if (l > 0 && (best == 0 || l < best))
 			best = l;
@@ -590,7 +545,7 @@ build_tree(struct conf_rule_ctx *rc, cfg_t *sec, enum cond_type type, int line,
 	if (c == NULL)
 		return NULL;
 	for (int f = 0; f < COND_FIELD_COUNT; f++) {
-		const char *opt = conf_cond_options[f];
+		const char *opt = field_name((enum cond_field)f);
 
 		if (cfg_size(sec, opt) > 0)
 			build_field(rc, c, sec, (enum cond_field)f,

@@ -123,9 +123,6 @@ int conf_parse_size(const char *text, unsigned long *out);
 
 /* --- conf_schema.c ---------------------------------------------------- */
 
-/* The condition options, in enum cond_field order. */
-extern const char *const conf_cond_options[COND_FIELD_COUNT];
-
 /* conf_schema_parse - ld's buffer parsed by libconfuse, every option's
  * line recorded in ld, libconfuse's errors reported through ld; NULL after
  * reporting.  Until conf_schema_free, errors libconfuse raises on the cfg

@@ -14,6 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macros.h"
+#include "session.h"
+
+/* Only known macros pass the loader, so a session always has room. */
+_Static_assert(MACROS_KNOWN <= SESSION_MACROS_MAX,
+    "a session keeps every macro a policy can read");
+
 /* same_cond - whether a and b are the same plain condition as written. */
 static bool
 same_cond(const struct cond *a, const struct cond *b)

@@ -40,12 +40,13 @@ static _Thread_local struct conf_loader *current;
 
 static pthread_once_t schema_once = PTHREAD_ONCE_INIT;
 
-/* Condition options, in the order they are listed in messages. */
-const char *const conf_cond_options[COND_FIELD_COUNT] = {
-	"client_addr", "client_name", "helo", "sender", "sender_domain",
-	"rcpt", "rcpt_domain", "rcpt_count", "size", "header", "body",
-	"macro", "check",
-};
+/* field_at - spell_nearest's name_at over the condition fields. */
+static const char *
+field_at(const void *arg, size_t i)
+{
+	(void)arg;
+	return field_name((enum cond_field)i);
+}
 
 /* The other options of a rule, and the root's: for hints only. */
 static const char *const rule_options[] = {
@@ -163,7 +164,7 @@ confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 				    CONF_COND_DEPTH);
 			return;
 		}
-		best = nearest(word, conf_cond_options, COND_FIELD_COUNT);
+		best = spell_nearest(word, field_at, NULL, COND_FIELD_COUNT);
 		if (best == NULL)
 			best = nearest(word, rule_options,
 			    sizeof(rule_options) / sizeof(rule_options[0]));
@@ -216,7 +217,7 @@ build_schema(void)
 	for (int depth = CONF_COND_DEPTH; depth >= 0; depth--) {
 		n = 0;
 		for (int f = 0; f < COND_FIELD_COUNT; f++)
-			cond_opts[depth][n++] = str_list(conf_cond_options[f]);
+			cond_opts[depth][n++] = str_list(field_name((enum cond_field)f));
 		if (depth < CONF_COND_DEPTH) {
 			cfg_opt_t any = CFG_SEC("any", cond_opts[depth + 1],
 			    CFGF_MULTI);
@@ -234,7 +235,7 @@ build_schema(void)
 	}
 	n = 0;
 	for (int f = 0; f < COND_FIELD_COUNT; f++)
-		rule_opts[n++] = str_list(conf_cond_options[f]);
+		rule_opts[n++] = str_list(field_name((enum cond_field)f));
 	{
 		cfg_opt_t opts[] = {
 			CFG_SEC("any", cond_opts[1], CFGF_MULTI),

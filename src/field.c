@@ -31,10 +31,11 @@ static const struct field_def fields[COND_FIELD_COUNT] = {
 	[COND_RCPT_DOMAIN] = { "rcpt_domain", STAGE_RCPT,
 	    FIELD_LITERAL_LIST, LIST_DOMAIN, KIND(LIST_DOMAIN) |
 	    KIND(LIST_REGEX), false },
+	/* Numbers are compared; no list holds numbers. */
 	[COND_RCPT_COUNT] = { "rcpt_count", STAGE_RCPT,
-	    FIELD_LITERAL_NUMBER, LIST_REGEX, KIND(LIST_REGEX), false },
+	    FIELD_LITERAL_NUMBER, LIST_REGEX, 0, false },
 	[COND_SIZE] = { "size", STAGE_MAIL,
-	    FIELD_LITERAL_NUMBER, LIST_REGEX, KIND(LIST_REGEX), false },
+	    FIELD_LITERAL_NUMBER, LIST_REGEX, 0, false },
 	[COND_HEADER] = { "header", STAGE_HEADER,
 	    FIELD_LITERAL_STRING, LIST_REGEX, KIND(LIST_REGEX), true },
 	[COND_BODY] = { "body", STAGE_BODY,

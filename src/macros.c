@@ -36,6 +36,7 @@ static const struct {
 };
 
 #define NKNOWN (sizeof(known) / sizeof(known[0]))
+_Static_assert(NKNOWN == MACROS_KNOWN, "MACROS_KNOWN counts the table");
 
 int
 macro_stage(const char *name, enum stage *out)

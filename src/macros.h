@@ -15,6 +15,10 @@
 
 #include "stage.h"
 
+/* How many names the table knows: a policy never asks for more macros,
+ * which is what lets a session keep them in a fixed array. */
+#define MACROS_KNOWN 36
+
 /* macro_stage - the first stage the MTAs send name at; 0, or -1 when the
  * name is unknown. */
 int macro_stage(const char *name, enum stage *out);

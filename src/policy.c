@@ -5,7 +5,6 @@
 
 #include "policy_impl.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +18,6 @@ enum match {
 	MATCH_YES,
 	MATCH_ERROR
 };
-
-const char *
-policy_field_name(enum cond_field field)
-{
-	return field_name(field);
-}
 
 const char *
 policy_action_name(enum policy_action action)
@@ -91,13 +84,6 @@ compare(const struct cond *c, unsigned long value)
 	return r ? MATCH_YES : MATCH_NO;
 }
 
-/* compare_name - bsearch order of header names, case-insensitive. */
-static int
-compare_name(const void *a, const void *b)
-{
-	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* header_named - whether h has c's name (a gate: one of c's names). */
 static bool
 header_named(const struct cond *c, const struct session_header *h)
@@ -105,7 +91,7 @@ header_named(const struct cond *c, const struct session_header *h)
 	if (c->name != NULL)
 		return strcasecmp(h->name, c->name) == 0;
 	return bsearch(&h->name, c->names, c->nnames, sizeof(char *),
-	    compare_name) != NULL;
+	    policy_compare_name) != NULL;
 }
 
 /* match_header - whether header h satisfies c (name, then value). */
@@ -462,241 +448,10 @@ policy_stage_mask(const struct policy *p)
 	return mask;
 }
 
-/* cond_fields - bit per field the tree c looks at. */
-static unsigned
-cond_fields(const struct cond *c)
-{
-	unsigned mask = 0;
-
-	if (c->type == COND_MATCH)
-		return 1u << c->field;
-	for (unsigned i = 0; i < c->nchildren; i++)
-		mask |= cond_fields(c->children[i]);
-	return mask;
-}
-
 bool
 policy_needs(const struct policy *p, enum cond_field field)
 {
 	return (p->field_mask & (1u << field)) != 0;
-}
-
-/* gateable - whether c, a top-level condition of a rule, may gate it: a
- * header condition (its name), or inline literals of the field's kind
- * only (no named list, regex, exact string or "<>"). */
-static bool
-gateable(const struct cond *c)
-{
-	if (c->type != COND_MATCH)
-		return false;
-	if (c->field == COND_HEADER)
-		return c->name != NULL;
-	if (field_literal_kind(c->field) < 0 || c->nstrings > 0 ||
-	    c->null_sender || c->nlists != 1 || !c->owns[0] || c->text == NULL)
-		return false;
-	return (int)list_kind(c->lists[0]) == field_literal_kind(c->field);
-}
-
-/* gate_of - the gate condition of field at st, made on first use (a
- * header gate matches by name alone; a value gate owns one list of the
- * field's literal kind); NULL when out of memory. */
-static struct cond *
-gate_of(struct policy *p, enum stage st, enum cond_field field)
-{
-	struct cond *g = p->gates[st][field];
-
-	if (g != NULL)
-		return g;
-	if ((g = calloc(1, sizeof(*g))) == NULL)
-		return NULL;
-	g->type = COND_MATCH;
-	g->field = field;
-	g->memo = -1;
-	if (field == COND_HEADER) {
-		g->presence = true;
-	} else {
-		if ((g->lists[0] = list_new("gate", (enum list_kind)
-		    field_literal_kind(field))) == NULL) {
-			free(g);
-			return NULL;
-		}
-		g->owns[0] = true;
-		g->nlists = 1;
-	}
-	return p->gates[st][field] = g;
-}
-
-/* add_gate_name - add header name to g's names; 0, or -1. */
-static int
-add_gate_name(struct cond *g, const char *name)
-{
-	char **n = realloc(g->names, (g->nnames + 1) * sizeof(*n));
-
-	if (n == NULL)
-		return -1;
-	g->names = n;
-	if ((n[g->nnames] = strdup(name)) == NULL)
-		return -1;
-	g->nnames++;
-	return 0;
-}
-
-/* add_gate_values - add c's literals (its text, ", "-separated as the
- * loader wrote it) to gate g; 0, 1 when one could not be added, or -1. */
-static int
-add_gate_values(struct cond *g, const struct cond *c)
-{
-	char *copy, *save = NULL;
-
-	if ((copy = strdup(c->text)) == NULL)
-		return -1;
-	for (char *v = strtok_r(copy, ",", &save); v != NULL;
-	    v = strtok_r(NULL, ",", &save)) {
-		while (*v == ' ')
-			v++;
-		/* Each value passed its rule's own list; one that does not
-		 * pass here (a quoted local part with a ',', split) leaves
-		 * the rule ungated, never wrongly skipped. */
-		if (list_add(g->lists[0], v, NULL, NULL) != 0) {
-			free(copy);
-			return errno == ENOMEM ? -1 : 1;
-		}
-	}
-	free(copy);
-	return 0;
-}
-
-/* add_gate - add c's values (or header name) to its field's gate at st;
- * 0, 1 when a value could not be added (c cannot gate), -1 when out of
- * memory. */
-static int
-add_gate(struct policy *p, enum stage st, const struct cond *c)
-{
-	struct cond *g = gate_of(p, st, c->field);
-
-	if (g == NULL)
-		return -1;
-	return c->field == COND_HEADER ? add_gate_name(g, c->name) :
-	    add_gate_values(g, c);
-}
-
-/* gate_any_group - the fields of an any {} whose children are all plain
- * gateable conditions, into *mask (left 0 otherwise); 0, or -1. */
-static int
-gate_any_group(struct policy *p, enum stage st, const struct cond *any,
-    unsigned *mask)
-{
-	unsigned m = 0;
-
-	if (any->nchildren == 0)
-		return 0;
-	for (unsigned i = 0; i < any->nchildren; i++)
-		if (!gateable(any->children[i]))
-			return 0;
-	for (unsigned i = 0; i < any->nchildren; i++) {
-		int rc = add_gate(p, st, any->children[i]);
-
-		if (rc < 0)
-			return -1;
-		if (rc > 0)
-			return 0;	/* one child cannot gate: none does */
-		m |= 1u << any->children[i]->field;
-	}
-	*mask = m;
-	return 0;
-}
-
-/* same_values - whether a and b are the same condition as written (only
- * for fields whose meaning is their text and name). */
-static bool
-same_values(const struct cond *a, const struct cond *b)
-{
-	return a->field == b->field && a->null_sender == b->null_sender &&
-	    strcmp(a->text, b->text) == 0 && (a->name == NULL) ==
-	    (b->name == NULL) && (a->name == NULL ||
-	    strcmp(a->name, b->name) == 0);
-}
-
-/* memoizable - whether c's result depends on nothing but its field's
- * value and its text (not counts, sizes, checks or macros). */
-static bool
-memoizable(const struct cond *c)
-{
-	return c->type == COND_MATCH && c->text != NULL &&
-	    c->field != COND_RCPT_COUNT && c->field != COND_SIZE &&
-	    c->field != COND_CHECK && c->field != COND_MACRO;
-}
-
-/* assign_memo - give c (and its children) memo slots shared with earlier
- * identical conditions, kept in seen[] (up to POLICY_MEMO_MAX). */
-static void
-assign_memo(struct policy *p, struct cond *c, struct cond **seen)
-{
-	c->memo = -1;
-	for (unsigned i = 0; i < c->nchildren; i++)
-		assign_memo(p, c->children[i], seen);
-	if (!memoizable(c))
-		return;
-	for (unsigned i = 0; i < p->nmemo; i++)
-		if (same_values(seen[i], c)) {
-			c->memo = (int)i;
-			return;
-		}
-	if (p->nmemo < POLICY_MEMO_MAX) {
-		seen[p->nmemo] = c;
-		c->memo = (int)p->nmemo++;
-	}
-}
-
-int
-policy_build_gates(struct policy *p)
-{
-	struct cond **seen = calloc(POLICY_MEMO_MAX, sizeof(*seen));
-
-	if (seen == NULL)
-		return -1;
-	for (unsigned i = 0; i < p->nrules; i++)
-		if (p->rules[i]->cond != NULL)
-			assign_memo(p, p->rules[i]->cond, seen);
-	free(seen);
-	for (unsigned i = 0; i < p->nrules; i++) {
-		struct rule *r = p->rules[i];
-
-		r->gate_mask = r->gate_any = 0;
-		if (r->cond != NULL)
-			p->field_mask |= cond_fields(r->cond);
-		if (r->cond == NULL)
-			continue;
-		for (unsigned k = 0; k < r->cond->nchildren; k++) {
-			const struct cond *c = r->cond->children[k];
-			int rc;
-
-			if (c->type == COND_ANY && r->gate_any == 0) {
-				if ((rc = gate_any_group(p, r->stage, c,
-				    &r->gate_any)) < 0)
-					return -1;
-				continue;
-			}
-			if (!gateable(c))
-				continue;
-			if ((rc = add_gate(p, r->stage, c)) < 0)
-				return -1;
-			if (rc == 0)
-				r->gate_mask |= 1u << c->field;
-		}
-	}
-	for (int st = 0; st < STAGE_COUNT; st++)
-		for (int f = 0; f < COND_FIELD_COUNT; f++) {
-			struct cond *g = p->gates[st][f];
-
-			if (g == NULL)
-				continue;
-			if (g->nlists > 0 && list_freeze(g->lists[0]) != 0)
-				return -1;
-			qsort(g->names, g->nnames, sizeof(char *),
-			    compare_name);
-		}
-	return 0;
 }
 
 /* cond_describe - the condition tree c as text, appended at buf + *used. */
@@ -709,7 +464,7 @@ cond_describe(const struct cond *c, char *buf, size_t size, size_t *used)
 		return;
 	if (c->type == COND_MATCH) {
 		*used += (size_t)snprintf(buf + *used, size - *used, "%s=%s;",
-		    policy_field_name(c->field), c->text != NULL ? c->text :
+		    field_name(c->field), c->text != NULL ? c->text :
 		    "");
 		return;
 	}

@@ -154,9 +154,6 @@ unsigned policy_stage_mask(const struct policy *p);
 /* policy_needs - whether any rule's conditions look at field. */
 bool policy_needs(const struct policy *p, enum cond_field field);
 
-/* policy_field_name - "client_addr", ... as the config writes it. */
-const char *policy_field_name(enum cond_field field);
-
 /* policy_action_name - "reject", ... as the config writes it. */
 const char *policy_action_name(enum policy_action action);
 

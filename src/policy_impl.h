@@ -1,15 +1,16 @@
 /*
  * policy_impl - the bodies of a policy, its rules and their conditions
  *
- * Private to the rule engine (policy.c) and the config loader (conf*.c),
- * which builds them; everyone else reads a policy through policy.h.  The
- * loader fills these structures, calls policy_build_gates() once every rule
+ * Private to the rule engine (policy.c, and policy_gates.c, its index of
+ * skippable rules) and the config loader (conf*.c), which builds them;
+ * everyone else reads a policy through policy.h.  The loader fills these structures, calls policy_build_gates() once every rule
  * is in, and from then on nothing writes to them but the hit counters.
  */
 #ifndef REPLYMILTER_POLICY_IMPL_H
 #define REPLYMILTER_POLICY_IMPL_H
 
 #include <stdatomic.h>
+#include <strings.h>
 
 #include "checks/runner.h"
 #include "lists.h"
@@ -125,6 +126,14 @@ void policy_free(struct policy *p);
 
 /* policy_cond_free - release a condition tree; NULL is harmless. */
 void policy_cond_free(struct cond *c);
+
+/* policy_compare_name - qsort/bsearch order of header names (char **),
+ * case-insensitive, for the header gates. */
+static inline int
+policy_compare_name(const void *a, const void *b)
+{
+	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 /* policy_build_gates - fill p's gates and memo slots from its rules (after
  * every rule is built); 0, or -1 when out of memory. */

@@ -564,6 +564,17 @@ static const struct conf_case {
 	    "rule \"a\" {\n\tstage = connect\n\tclient_addr = \"/^192/\"\n"
 	    "\taction = reject\n}\n", { { NULL, NULL } }, REGISTRY_ERROR,
 	    "a client address is matched by CIDR ranges", 3, NULL },
+	/* A number is compared: a regex or a list of one never matched. */
+	{ "regex for rcpt_count",
+	    "rule \"a\" {\n\tstage = rcpt\n\trcpt_count = \"/5/\"\n"
+	    "\taction = reject\n}\n", { { NULL, NULL } }, REGISTRY_ERROR,
+	    "rcpt_count: a number is compared, not matched", 3, NULL },
+	{ "regex list for size",
+	    "list \"r\" {\n\ttype = regex\n\tentries = { \"/1/\" }\n}\n"
+	    "rule \"a\" {\n\tstage = mail\n"
+	    "\tsize = \"list:r\"\n\taction = reject\n}\n",
+	    { { NULL, NULL } }, REGISTRY_ERROR,
+	    "list \"r\" is a regex list, which cannot match size", 7, NULL },
 	{ "bad CIDR",
 	    "rule \"a\" {\n\tstage = connect\n"
 	    "\tclient_addr = \"192.0.2.0/33\"\n\taction = reject\n}\n",
