@@ -1,0 +1,167 @@
+/*
+ * lists_regex - regex lists: POSIX extended regular expressions
+ *
+ * How it is built:
+ *   - regexes: compiled by list_add (so errors carry their line) into
+ *     chunks of LIST_REGEX_CHUNK that never move, because POSIX does not
+ *     promise that a regex_t may be copied.
+ */
+#include "config.h"
+
+#include "lists_impl.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* list_regex_hint - advice for the regcomp error code, or "". */
+static const char *
+list_regex_hint(int code)
+{
+	switch (code) {
+	case REG_EPAREN:
+		return " (close every '(' or write \\( for a literal one)";
+	case REG_EBRACK:
+		return " (close every '[' or write \\[ for a literal one)";
+	case REG_EBRACE:
+	case REG_BADBR:
+		return " (write {n}, {n,} or {n,m}, or \\{ for a literal '{')";
+	case REG_BADRPT:
+		return " (put *, +, ? or {} after something to repeat, or "
+		    "escape it with \\)";
+	case REG_EESCAPE:
+		return " (a pattern cannot end with a lone \\)";
+	default:
+		return "";
+	}
+}
+
+/* list_regex_slot - a place for one more regex in r, or NULL when out of
+ * memory. */
+static regex_t *
+list_regex_slot(struct list_regexes *r)
+{
+	size_t chunk = r->count / LIST_REGEX_CHUNK;
+
+	if (chunk == r->nchunks) {
+		if (r->nchunks == r->chunks_size) {
+			size_t size = r->chunks_size == 0 ? 4 :
+			    r->chunks_size * 2;
+			regex_t **p = realloc(r->chunks, size * sizeof(*p));
+
+			if (p == NULL)
+				return NULL;
+			r->chunks = p;
+			r->chunks_size = size;
+		}
+		r->chunks[r->nchunks] = malloc(LIST_REGEX_CHUNK *
+		    sizeof(regex_t));
+		if (r->chunks[r->nchunks] == NULL)
+			return NULL;
+		r->nchunks++;
+	}
+	return &r->chunks[chunk][r->count % LIST_REGEX_CHUNK];
+}
+
+/* list_regex_at - the i-th regex of r. */
+static const regex_t *
+list_regex_at(const struct list_regexes *r, size_t i)
+{
+	return &r->chunks[i / LIST_REGEX_CHUNK][i % LIST_REGEX_CHUNK];
+}
+
+/* list_add_regex - 0 once the regex entry e (len bytes) is compiled into
+ * list, or -1 after reporting why it cannot be. */
+int
+list_add_regex(struct list *list, const char *e, size_t len,
+    const struct list_where *w)
+{
+	char q[LIST_QUOTE_SIZE], errbuf[256], c[32];
+	const char *pat = e;
+	size_t plen = len;
+	int flags = REG_EXTENDED | REG_NOSUB, rc;
+	char *copy;
+	regex_t *re;
+
+	if (len > 0 && e[0] == '/') {
+		size_t close = len - 1;
+
+		while (close > 0 && e[close] != '/')
+			close--;
+		if (close == 0) {
+			list_report(w, "%s starts with '/' but has no closing "
+			    "'/' (write /pattern/ or /pattern/i, or \\/ for "
+			    "a pattern that starts with '/')",
+			    list_quote(q, e, len));
+			return list_bad();
+		}
+		for (size_t i = close + 1; i < len; i++) {
+			if (e[i] == 'i') {
+				flags |= REG_ICASE;
+				continue;
+			}
+			list_report(w, "%s has the unknown flag %s after its "
+			    "closing '/' (only i, for case-insensitive, is "
+			    "known)", list_quote(q, e, len),
+			    list_char_name(c, sizeof(c), (unsigned char)e[i]));
+			return list_bad();
+		}
+		pat = e + 1;
+		plen = close - 1;
+		if (plen == 0) {
+			list_report(w, "%s is an empty pattern (write /^/ to "
+			    "match everything)", list_quote(q, e, len));
+			return list_bad();
+		}
+	}
+	if ((copy = malloc(plen + 1)) == NULL)
+		return list_no_memory(w);
+	memcpy(copy, pat, plen);
+	copy[plen] = '\0';
+	if ((re = list_regex_slot(&list->regexes)) == NULL) {
+		free(copy);
+		return list_no_memory(w);
+	}
+	rc = regcomp(re, copy, flags);
+	free(copy);
+	if (rc == REG_ESPACE)
+		return list_no_memory(w);
+	if (rc != 0) {
+		regerror(rc, re, errbuf, sizeof(errbuf));
+		list_report(w, "%s is not a valid regular expression: %s%s",
+		    list_quote(q, e, len), errbuf, list_regex_hint(rc));
+		return list_bad();
+	}
+	list->regexes.count++;
+	return 0;
+}
+
+/* list_regexes_free - nothing; releases every regex of r. */
+void
+list_regexes_free(struct list_regexes *r)
+{
+	for (size_t i = 0; i < r->count; i++)
+		regfree((regex_t *)list_regex_at(r, i));
+	for (size_t i = 0; i < r->nchunks; i++)
+		free(r->chunks[i]);
+	free(r->chunks);
+}
+
+
+/* list_match_regex - whether text matches a regex of the regex list. */
+bool
+list_match_regex(const struct list *list, const char *text)
+{
+	list_check(list, LIST_REGEX, true, "list_match_regex");
+	if (text == NULL)
+		return false;
+	for (size_t i = 0; i < list->regexes.count; i++)
+		if (regexec(list_regex_at(&list->regexes, i), text, 0, NULL,
+		    0) == 0)
+			return true;
+	return false;
+}
