@@ -188,7 +188,7 @@ bench_match(const struct list *l, const char *q)
 	case LIST_ADDRESS:
 		return list_match_address(l, q);
 	case LIST_REGEX:
-		return list_match_regex(l, q);
+		return list_match_regex(l, q) == 1;
 	}
 	return false;
 }

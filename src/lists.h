@@ -104,8 +104,11 @@ bool list_match_domain(const struct list *list, const char *domain);
  * an address list. */
 bool list_match_address(const struct list *list, const char *address);
 
-/* list_match_regex - whether text matches any regex of a regex list. */
-bool list_match_regex(const struct list *list, const char *text);
+/* list_match_regex - 1 when text matches a regex of a regex list, 0 when
+ * none does (NULL text: 0), -1 when the regex engine failed (regexec(3)
+ * returned neither a match nor REG_NOMATCH, e.g. REG_ESPACE): an error
+ * the caller must not take for "no match". */
+int list_match_regex(const struct list *list, const char *text);
 
 /* list_name - the name given to list_new. */
 const char *list_name(const struct list *list);

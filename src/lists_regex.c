@@ -152,16 +152,23 @@ list_regexes_free(struct list_regexes *r)
 }
 
 
-/* list_match_regex - whether text matches a regex of the regex list. */
-bool
+/* list_match_regex - 1 on a match, 0 on none, -1 on an engine error. */
+int
 list_match_regex(const struct list *list, const char *text)
 {
 	list_check(list, LIST_REGEX, true, "list_match_regex");
 	if (text == NULL)
-		return false;
-	for (size_t i = 0; i < list->regexes.count; i++)
-		if (regexec(list_regex_at(&list->regexes, i), text, 0, NULL,
-		    0) == 0)
-			return true;
-	return false;
+		return 0;
+	for (size_t i = 0; i < list->regexes.count; i++) {
+		int rc = regexec(list_regex_at(&list->regexes, i), text, 0,
+		    NULL, 0);
+
+		if (rc == 0)
+			return 1;
+		/* A regex that could not run might have matched: stop, and
+		 * let the caller fail closed. */
+		if (rc != REG_NOMATCH)
+			return -1;
+	}
+	return 0;
 }

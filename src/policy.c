@@ -33,7 +33,8 @@ policy_action_name(enum policy_action action)
 	return "?";
 }
 
-/* match_text - whether text matches one of c's strings or lists. */
+/* match_text - whether text matches one of c's strings or lists; an
+ * error of the regex engine is MATCH_ERROR, never MATCH_NO. */
 static enum match
 match_text(const struct cond *c, const char *text)
 {
@@ -42,7 +43,7 @@ match_text(const struct cond *c, const char *text)
 			return MATCH_YES;
 	for (unsigned i = 0; i < c->nlists; i++) {
 		const struct list *l = c->lists[i];
-		bool hit = false;
+		int hit = 0;
 
 		switch (list_kind(l)) {
 		case LIST_CIDR:
@@ -61,6 +62,8 @@ match_text(const struct cond *c, const char *text)
 			hit = list_match_regex(l, text);
 			break;
 		}
+		if (hit < 0)
+			return MATCH_ERROR;
 		if (hit)
 			return MATCH_YES;
 	}

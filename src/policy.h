@@ -14,7 +14,7 @@
  * first decisive rule (reject, tempfail, discard, accept, continue) ends the
  * walk; add-header and dry-run rules are recorded on the way and the walk
  * goes on.  Matching is tri-state: a condition matches, does not, or fails
- * (a regex engine error: lists.h's LIST_MATCH_ERROR), and a failure ends
+ * (a regex engine error: list_match_regex's -1), and a failure ends
  * the walk with POLICY_ERROR so the caller answers with the failure reply:
  * never an accidental accept.  Evaluation allocates nothing and takes no
  * lock; the per-rule hit counters are relaxed atomics.

@@ -22,6 +22,7 @@
 
 #include "check_main.h"
 #include "lists.h"
+#include "regexec_fail.h"
 
 #define SINK_MAX 16
 #define SINK_LINE 1200
@@ -80,7 +81,7 @@ matches(const struct list *l, const char *query)
 	case LIST_ADDRESS:
 		return list_match_address(l, query);
 	case LIST_REGEX:
-		return list_match_regex(l, query);
+		return list_match_regex(l, query) == 1;
 	}
 	return false;
 }
@@ -689,6 +690,27 @@ START_TEST(test_free)
 		ck_assert_int_eq(list_freeze(l), 0);
 		list_free(l);
 	}
+}
+END_TEST
+
+/* test_regex_error - a regex engine error is -1, not "no match", and the
+ * list works again once the engine does. */
+START_TEST(test_regex_error)
+{
+	static const char *const entries[] = { "/^spam/", "/casino/i", NULL };
+	struct list *l = build(LIST_REGEX, entries);
+
+	ck_assert_int_eq(list_match_regex(l, "spam offer"), 1);
+	ck_assert_int_eq(list_match_regex(l, "ham"), 0);
+	regexec_fail_with = REG_ESPACE;
+	ck_assert_int_eq(list_match_regex(l, "ham"), -1);
+	ck_assert_int_eq(list_match_regex(l, "spam offer"), -1);
+	regexec_fail_with = REG_BADPAT;
+	ck_assert_int_eq(list_match_regex(l, "ham"), -1);
+	regexec_fail_with = 0;
+	ck_assert_int_eq(list_match_regex(l, "Casino night"), 1);
+	ck_assert_int_eq(list_match_regex(l, NULL), 0);
+	list_free(l);
 }
 END_TEST
 
@@ -1345,6 +1367,7 @@ lists_suite(void)
 	    NELEM(match_cases));
 	tcase_add_test(tc, test_ip_bytes);
 	tcase_add_test(tc, test_empty_lists);
+	tcase_add_test(tc, test_regex_error);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("entries");

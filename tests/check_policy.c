@@ -39,6 +39,7 @@
 #include "log.h"
 /* The reference counts, white-box: this is the engine's own test. */
 #include "policy_impl.h"
+#include "regexec_fail.h"
 
 #define DIAG_TEXT 4096
 #define MAX_STEPS 8
@@ -1210,6 +1211,60 @@ START_TEST(test_fail)
 }
 END_TEST
 
+/* test_regex_error - a regex engine error fails the evaluation: under a
+ * "not" it must not turn into a match (here an accept), and the flow
+ * answers the policy's on_failure, at every field a regex reads. */
+START_TEST(test_regex_error)
+{
+	static const struct {
+		const char *stage, *cond, *facts;
+	} cases[] = {
+		{ "helo", "not { helo = \"/^bad/\" }", "helo good.example" },
+		{ "mail", "not { sender = \"/^spam@/\" }", "mail a@b" },
+		{ "rcpt", "not { rcpt = \"/^x@/\" }", "mail a@b\nrcpt c@d" },
+		{ "eoh", "not { header = \"Subject: /casino/\" }",
+		    "mail a@b\nrcpt c@d\nheader Subject: hello" },
+		{ "eom", "not { body = \"/casino/\" }",
+		    "mail a@b\nrcpt c@d\nbody hello" },
+	};
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		char config[1024];
+		struct policy_verdict v;
+		struct flow_result *out = malloc(sizeof(*out));
+		struct policy *p;
+		struct flow *f;
+		enum stage st;
+
+		ck_assert_ptr_nonnull(out);
+		ck_assert_int_eq(stage_parse(cases[i].stage, &st), 0);
+		snprintf(config, sizeof(config), "on_failure = \"451 4.3.0 "
+		    "Regex trouble\"\nrule \"r\" {\nstage = %s\n%s\n"
+		    "action = accept\n}\n", cases[i].stage, cases[i].cond);
+		p = load_ok(config);
+		f = flow_new(p);
+		ck_assert_ptr_nonnull(f);
+		apply(f, flow_session(f), "client c 192.0.2.1");
+		apply(f, flow_session(f), cases[i].facts);
+		/* The engine works: the "not" matches, the rule accepts. */
+		ck_assert_int_eq(policy_eval(p, st, flow_session(f), &v),
+		    POLICY_MATCH);
+		regexec_fail_with = REG_ESPACE;
+		ck_assert_msg(policy_eval(p, st, flow_session(f), &v) ==
+		    POLICY_ERROR, "%s: an engine error is not an error",
+		    cases[i].stage);
+		ck_assert_ptr_eq(v.failed, policy_rule_find(p, "r"));
+		flow_stage(f, st, out);
+		regexec_fail_with = 0;
+		ck_assert_int_eq(out->outcome, FLOW_FAIL);
+		ck_assert_str_eq(out->text, "451 4.3.0 Regex trouble");
+		free(out);
+		flow_free(f);
+		policy_unref(p);
+	}
+}
+END_TEST
+
 /* test_refcount - policy_ref/unref, and a flow holding its policy after
  * the loader's reference is gone (valgrind sees the last release). */
 START_TEST(test_refcount)
@@ -1308,6 +1363,7 @@ policy_suite(void)
 	tcase_add_loop_test(tc, test_flow, 0, NELEM(flow_cases));
 	tcase_add_test(tc, test_hostile_values);
 	tcase_add_test(tc, test_fail);
+	tcase_add_test(tc, test_regex_error);
 	tcase_add_test(tc, test_refcount);
 	tcase_add_test(tc, test_decision_logged);
 	suite_add_tcase(s, tc);
