@@ -908,7 +908,7 @@ START_TEST(test_collect)
 	while (ntrusted < TRUSTED_MAX && c->trusted[ntrusted] != NULL)
 		ntrusted++;
 	memset(&f, 0xa5, sizeof(f));
-	authres_collect(s, c->trusted, ntrusted, &f);
+	authres_collect(s->headers, s->nheaders, c->trusted, ntrusted, &f);
 	facts_summary(&f, got, sizeof(got));
 	ck_assert_msg(strcmp(got, c->want) == 0, "%s:\n got  %s\n want %s",
 	    c->label, got, c->want);
@@ -937,16 +937,16 @@ START_TEST(test_collect_next_message)
 	session_begin_message(s);
 	ck_assert_int_eq(session_add_header(s, "Authentication-Results",
 	    MX "; spf=fail"), 0);
-	authres_collect(s, trusted, 1, &f);
+	authres_collect(s->headers, s->nheaders, trusted, 1, &f);
 	ck_assert_uint_eq(f.result[CHECK_SPF],
 	    (unsigned)check_result_lookup(CHECK_SPF, "fail"));
 	session_begin_message(s);
-	authres_collect(s, trusted, 1, &f);
+	authres_collect(s->headers, s->nheaders, trusted, 1, &f);
 	ck_assert_uint_eq(f.result[CHECK_SPF], CHECK_RESULT_UNKNOWN);
 	ck_assert_uint_eq(f.trusted_headers, 0);
 	ck_assert_int_eq(session_add_header(s, "Authentication-Results",
 	    MX "; spf=softfail"), 0);
-	authres_collect(s, trusted, 1, &f);
+	authres_collect(s->headers, s->nheaders, trusted, 1, &f);
 	ck_assert_uint_eq(f.result[CHECK_SPF],
 	    (unsigned)check_result_lookup(CHECK_SPF, "softfail"));
 	session_free(s);

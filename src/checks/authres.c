@@ -65,11 +65,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checks/mailbox.h"
+#include "checks/rfc5322.h"
+
 #define AUTHRES_HEADER "Authentication-Results"
 #define AUTHRES_VERSION_DIGITS 9	/* fits an unsigned */
 #define AUTHRES_PVALUE_MAX 512		/* header.i, before its domain */
 #define AUTHRES_AUTHORS_MAX 8		/* From: mailboxes we look at */
-#define AUTHRES_DOMAIN_SIZE 256		/* 253 and a NUL, with room */
 #define AUTHRES_ERR_MAX 256
 
 /* Where the parser is in one header value, and where it reports. */
@@ -136,14 +138,6 @@ ieqn(const char *a, const char *b, size_t n)
 	return true;
 }
 
-/* is_wsp - whether c is a blank or part of a line break (FWS, taken
- * widely: milters see folded headers with CRLF or with bare LF). */
-static bool
-is_wsp(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /* is_alnum - whether c is an ASCII letter or digit. */
 static bool
 is_alnum(char c)
@@ -176,59 +170,6 @@ is_bare(char c)
 	return u > ' ' && u != 0x7f && strchr(";()\"\\", c) == NULL;
 }
 
-/* is_atext - whether c may appear in an RFC 5322 atom (UTF-8 allowed, RFC
- * 6532). */
-static bool
-is_atext(char c)
-{
-	return is_alnum(c) || (unsigned char)c >= 0x80 ||
-	    (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
-/* comment_end - just past the ")" closing the comment that opens at p, or
- * NULL when the value ends first. */
-static const char *
-comment_end(const char *p)
-{
-	unsigned depth = 0;
-
-	do {
-		switch (*p) {
-		case '\0':
-			return NULL;
-		case '\\':
-			if (p[1] == '\0')
-				return NULL;
-			p++;
-			break;
-		case '(':
-			depth++;
-			break;
-		case ')':
-			depth--;
-			break;
-		default:
-			break;
-		}
-		p++;
-	} while (depth > 0);
-	return p;
-}
-
-/* quoted_end - just past the '"' closing the quoted-string that opens at
- * p, or NULL when the value ends first. */
-static const char *
-quoted_end(const char *p)
-{
-	for (p++; *p != '"'; p++) {
-		if (*p == '\0')
-			return NULL;
-		if (*p == '\\' && *++p == '\0')
-			return NULL;
-	}
-	return p + 1;
-}
-
 /* sink_put - nothing; offers c to s. */
 static void
 sink_put(struct sink *s, char c)
@@ -245,7 +186,7 @@ sink_put(struct sink *s, char c)
 static const char *
 sink_quoted(struct sink *s, const char *p)
 {
-	const char *end = quoted_end(p);
+	const char *end = rfc5322_quoted_end(p);
 
 	if (end == NULL)
 		return NULL;
@@ -298,10 +239,10 @@ skip_cfws(struct cursor *c, bool *moved)
 	const char *from = c->p;
 
 	for (;;) {
-		if (is_wsp(*c->p))
+		if (rfc5322_is_wsp(*c->p))
 			c->p++;
 		else if (*c->p == '(') {
-			const char *end = comment_end(c->p);
+			const char *end = rfc5322_comment_end(c->p);
 
 			if (end == NULL)
 				return fail(c, c->p, "unclosed comment");
@@ -635,171 +576,6 @@ authres_parse(const char *value, struct authres *out, char *err,
 	return 0;
 }
 
-/* author_addr_domain - 1 with the domain of the addr-spec in [a, b)
- * copied in lower case into dom, -1 when there is none to be read. */
-static int
-author_addr_domain(const char *a, const char *b, char *dom)
-{
-	const char *at = NULL, *q;
-	unsigned nat = 0;
-	bool local = false;
-	size_t len = 0;
-
-	for (q = a; q < b;) {
-		if (*q == '"' || *q == '(') {
-			if (at == NULL && *q == '"')
-				local = true;
-			q = *q == '"' ? quoted_end(q) : comment_end(q);
-			if (q == NULL || q > b)
-				return -1;
-			continue;
-		}
-		if (*q == '@') {
-			at = q;
-			nat++;
-		} else if (at == NULL && !is_wsp(*q))
-			local = true;
-		q++;
-	}
-	if (nat != 1 || !local)
-		return -1;
-	for (q = at + 1; q < b;) {
-		if (*q == '(') {
-			if ((q = comment_end(q)) == NULL || q > b)
-				return -1;
-			continue;
-		}
-		if (*q == '"')
-			return -1;
-		if (!is_wsp(*q)) {
-			if (len + 1 >= AUTHRES_DOMAIN_SIZE)
-				return -1;
-			dom[len++] = lower(*q);
-		}
-		q++;
-	}
-	dom[len] = '\0';
-	if (len == 0)
-		return -1;
-	if (dom[0] == '[')	/* a domain-literal: it matches no d= */
-		return dom[len - 1] == ']' ? 1 : -1;
-	if (dom[0] == '.' || dom[len - 1] == '.' || strstr(dom, "..") != NULL)
-		return -1;
-	for (size_t i = 0; i < len; i++)
-		if (dom[i] != '.' && !is_atext(dom[i]))
-			return -1;
-	return 1;
-}
-
-/* author_mailbox - 1 with the domain of the mailbox in [s, e) (a bare
- * addr-spec, or one in angle brackets after a display name) in dom, 0 when
- * [s, e) is blank, -1 when it cannot be read. */
-static int
-author_mailbox(const char *s, const char *e, char *dom)
-{
-	const char *q, *lt = NULL, *gt = NULL, *a;
-	bool blank = true;
-
-	for (q = s; q < e;) {
-		if (*q == '"' || *q == '(') {
-			if (*q == '"' && gt != NULL)
-				return -1;	/* a word after "<addr>" */
-			blank = blank && *q == '(';
-			q = *q == '"' ? quoted_end(q) : comment_end(q);
-			if (q == NULL || q > e)
-				return -1;
-			continue;
-		}
-		if (*q == '<' && lt == NULL)
-			lt = q;
-		else if (*q == '>' && lt != NULL && gt == NULL)
-			gt = q;
-		else if (gt != NULL && !is_wsp(*q))
-			return -1;	/* something after "<addr>" */
-		if (!is_wsp(*q))
-			blank = false;
-		q++;
-	}
-	if (blank)
-		return 0;
-	if (lt == NULL)
-		return author_addr_domain(s, e, dom);
-	if (gt == NULL)
-		return -1;
-	/* An obsolete route, "<@relay1,@relay2:user@example.com>", comes
-	 * before the last ":" between the brackets. */
-	a = lt + 1;
-	for (q = a; q < gt;) {
-		if (*q == '"' || *q == '(') {
-			q = *q == '"' ? quoted_end(q) : comment_end(q);
-			if (q == NULL || q > gt)
-				return -1;
-			continue;
-		}
-		if (*q == ':')
-			a = q + 1;
-		q++;
-	}
-	return author_addr_domain(a, gt, dom);
-}
-
-/* author_domains - how many mailboxes the From: value names (up to max),
- * the domain of each in doms; -1 when it names none or cannot be read. */
-static int
-author_domains(const char *value, char doms[][AUTHRES_DOMAIN_SIZE],
-    unsigned max)
-{
-	const char *p = value, *seg = value;
-	bool angle = false, group = false;
-	char dom[AUTHRES_DOMAIN_SIZE];
-	unsigned n = 0;
-
-	for (;;) {
-		char ch = *p;
-		int got;
-
-		if (ch == '"' || ch == '(') {
-			if ((p = ch == '"' ? quoted_end(p) : comment_end(p)) ==
-			    NULL)
-				return -1;
-			continue;
-		}
-		if (angle) {
-			if (ch == '\0' || ch == '<')
-				return -1;
-			angle = ch != '>';
-			p++;
-			continue;
-		}
-		if (ch == '<')
-			angle = true;
-		else if (ch == '>')
-			return -1;
-		else if (ch == ':') {
-			/* A group, "name: a@x, b@y;": skip its name. */
-			if (group)
-				return -1;
-			group = true;
-			seg = p + 1;
-		} else if (ch == ',' || ch == ';' || ch == '\0') {
-			if (ch == ';' && !group)
-				return -1;
-			if (ch == ';')
-				group = false;
-			if ((got = author_mailbox(seg, p, dom)) < 0 ||
-			    (got == 1 && n == max))
-				return -1;
-			if (got == 1)
-				memcpy(doms[n++], dom, sizeof(dom));
-			if (ch == '\0')
-				break;
-			seg = p + 1;
-		}
-		p++;
-	}
-	return group || n == 0 ? -1 : (int)n;
-}
-
 /* domain_covers - whether signing domain d is author, or a parent domain
  * of it with two labels at least; case and a trailing dot do not count. */
 static bool
@@ -819,22 +595,23 @@ domain_covers(const char *d, const char *author)
 	    memchr(d, '.', dl) != NULL;
 }
 
-/* dkim_author - the dkim_author result for ar's DKIM results, given s's
- * From: header. */
+/* dkim_author - the dkim_author result for ar's DKIM results, given the
+ * message's From: header among headers. */
 static unsigned
-dkim_author(const struct session *s, const struct authres *ar)
+dkim_author(const struct session_header *headers, size_t nheaders,
+    const struct authres *ar)
 {
-	char doms[AUTHRES_AUTHORS_MAX][AUTHRES_DOMAIN_SIZE];
+	char doms[AUTHRES_AUTHORS_MAX][MAILBOX_DOMAIN_SIZE];
 	const char *from = NULL;
 	unsigned nfrom = 0;
 	int n;
 
-	for (unsigned i = 0; i < s->nheaders; i++)
-		if (ieq(s->headers[i].name, "From")) {
-			from = s->headers[i].value;
+	for (size_t i = 0; i < nheaders; i++)
+		if (ieq(headers[i].name, "From")) {
+			from = headers[i].value;
 			nfrom++;
 		}
-	if (nfrom != 1 || (n = author_domains(from, doms,
+	if (nfrom != 1 || (n = mailbox_domains(from, doms,
 	    AUTHRES_AUTHORS_MAX)) < 0)
 		return check_result(CHECK_DKIM_AUTHOR, "fail");
 	for (int k = 0; k < n; k++) {
@@ -904,18 +681,18 @@ first_result(const struct authres *ar, const char *method)
 }
 
 void
-authres_collect(const struct session *s, const char *const *trusted,
-    unsigned ntrusted, struct authres_facts *out)
+authres_collect(const struct session_header *headers, size_t nheaders,
+    const char *const *trusted, unsigned ntrusted, struct authres_facts *out)
 {
 	bool done[AUTHRES_NMETHODS] = { false };
 	char err[AUTHRES_ERR_MAX];
 	struct authres ar;
 
 	memset(out, 0, sizeof(*out));
-	for (unsigned i = 0; i < s->nheaders; i++) {
-		if (!ieq(s->headers[i].name, AUTHRES_HEADER))
+	for (size_t i = 0; i < nheaders; i++) {
+		if (!ieq(headers[i].name, AUTHRES_HEADER))
 			continue;
-		if (authres_parse(s->headers[i].value, &ar, err,
+		if (authres_parse(headers[i].value, &ar, err,
 		    sizeof(err)) != 0 || ar.version != 1 ||
 		    !is_trusted(ar.authserv_id, trusted, ntrusted)) {
 			out->ignored_headers++;
@@ -933,7 +710,8 @@ authres_collect(const struct session *s, const char *const *trusted,
 			if (methods[m].id == CHECK_DKIM) {
 				out->result[CHECK_DKIM] = dkim_result(&ar);
 				out->result[CHECK_DKIM_AUTHOR] =
-				    dkim_author(s, &ar);
+				    dkim_author(headers,
+				    nheaders, &ar);
 				continue;
 			}
 			idx = check_result_lookup(methods[m].id, r->result);

@@ -8,9 +8,10 @@
  * as the only result set is allowed.  Bad syntax is reported, never
  * guessed at.
  *
- * authres_collect() walks a message's headers: only headers whose
- * authserv-id is in the trusted list count (an A-R header from anyone else
- * is ignored, RFC 8601 section 5), and from them it derives results for
+ * authres_collect() walks a message's headers (the caller's array): only
+ * headers whose authserv-id is in the trusted list count (an A-R header
+ * from anyone else is ignored, RFC 8601 section 5), and from them it
+ * derives results for
  *   dkim         pass when any DKIM signature passed; otherwise the most
  *                telling of the others: policy (signatures, none
  *                acceptable), fail, temperror, permerror, neutral, none;
@@ -29,7 +30,7 @@
 #include <stddef.h>
 
 #include "checks.h"
-#include "session.h"
+#include "session.h"	/* struct session_header only */
 
 #define AUTHRES_MAX_RESULTS 16
 #define AUTHRES_TOKEN_MAX 128
@@ -63,8 +64,9 @@ struct authres_facts {
 };
 
 /* authres_collect - the results of the trusted Authentication-Results
- * headers among s's headers. */
-void authres_collect(const struct session *s, const char *const *trusted,
-    unsigned ntrusted, struct authres_facts *out);
+ * headers among headers[0..nheaders), in order (the From: mailboxes read
+ * with checks/mailbox.h). */
+void authres_collect(const struct session_header *headers, size_t nheaders,
+    const char *const *trusted, unsigned ntrusted, struct authres_facts *out);
 
 #endif

@@ -195,7 +195,8 @@ run_eoh(const struct checks_config *c, struct checks_state *st,
 	unsigned nfailed = 0;
 
 	if (c->ntrusted > 0) {
-		authres_collect(s, (const char *const *)c->trusted, c->ntrusted,
+		authres_collect(s->headers, s->nheaders,
+		    (const char *const *)c->trusted, c->ntrusted,
 		    &facts);
 		for (size_t i = 0; i < sizeof(from_headers) /
 		    sizeof(from_headers[0]); i++) {
