@@ -5,6 +5,7 @@
 
 #include "action.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -55,20 +56,19 @@ action_apply(SMFICTX *ctx, const struct flow_result *res)
 }
 
 int
-action_add_headers(SMFICTX *ctx, const struct flow *f)
+action_add_headers(SMFICTX *ctx, const struct flow *f, char *why, size_t size)
 {
 	const struct flow_header *h;
 	unsigned n;
-	int rc = 0;
 
 	h = flow_headers(f, &n);
 	for (unsigned i = 0; i < n; i++)
 		if ((h[i].prepend ? smfi_insheader(ctx, 0, (char *)h[i].name,
 		    (char *)h[i].value) : smfi_addheader(ctx, (char *)h[i].name,
 		    (char *)h[i].value)) != MI_SUCCESS) {
-			log_warnx("libmilter refused to add header %s (was "
-			    "SMFIF_ADDHDRS negotiated?)", h[i].name);
-			rc = -1;
+			snprintf(why, size, "libmilter refused to add header "
+			    "%s (was SMFIF_ADDHDRS negotiated?)", h[i].name);
+			return -1;
 		}
-	return rc;
+	return 0;
 }

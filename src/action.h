@@ -20,7 +20,9 @@
 sfsistat action_apply(SMFICTX *ctx, const struct flow_result *res);
 
 /* action_add_headers - add the flow's end-of-message headers; 0, or -1
- * when libmilter refused one (logged). */
-int action_add_headers(SMFICTX *ctx, const struct flow *f);
+ * when libmilter refused one, with which in why (not logged: the caller
+ * fails the message, and the failure path logs it). */
+int action_add_headers(SMFICTX *ctx, const struct flow *f, char *why,
+    size_t size);
 
 #endif

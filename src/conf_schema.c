@@ -26,7 +26,7 @@
 #define DEFAULT_SOCKET "unix:/run/replymilter/replymilter.sock"
 #define DEFAULT_PIDFILE "/run/replymilter/replymilter.pid"
 #define DEFAULT_DRY_RUN_HEADER "X-Replymilter-Dry-Run"
-#define ROOT_OPTS_MAX 36
+#define ROOT_OPTS_MAX 48
 
 /* The line of one option in one section, from the validate callbacks. */
 struct conf_opt_line {
@@ -57,7 +57,8 @@ static const char *const rule_options[] = {
 static const char *const root_options[] = {
 	"socket", "socket_mode", "user", "pidfile", "syslog_facility",
 	"log_level", "on_failure", "timeout", "disclose", "soft_bounce",
-	"reply_id", "dry_run_header", "body_limit", "private_codes", "list",
+	"reply_id", "dry_run_header", "body_limit", "header_limit",
+	"header_count_limit", "header_limit_reply", "private_codes", "list",
 	"rule", "dns_server", "dns_timeout", "dns_tries", "authserv_id",
 	"trusted_authserv_ids", "add_received_spf",
 	"add_authentication_results", "spool_path", "spool_min_free",
@@ -285,6 +286,8 @@ build_schema(void)
 			CFG_STR("syslog_facility", "mail", CFGF_NONE),
 			CFG_STR("log_level", "info", CFGF_NONE),
 			CFG_STR("on_failure", POLICY_DEFAULT_FAILURE, CFGF_NONE),
+			CFG_STR("header_limit_reply",
+			    POLICY_DEFAULT_HEADER_LIMIT_REPLY, CFGF_NONE),
 			CFG_STR("disclose", "specific", CFGF_NONE),
 			CFG_BOOL("soft_bounce", cfg_false, CFGF_NONE),
 			CFG_BOOL("reply_id", cfg_false, CFGF_NONE),

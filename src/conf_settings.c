@@ -27,6 +27,8 @@ const struct conf_int_option conf_int_options[] = {
 	/* name			default	min	max		unit */
 	{ "timeout",		30,	1,	3600,		"seconds" },
 	{ "body_limit",		65536,	0,	64L * 1024 * 1024, "bytes" },
+	{ "header_limit",	256L * 1024, 1024, 64L * 1024 * 1024, "bytes" },
+	{ "header_count_limit",	1000,	1,	100000,		"headers" },
 	{ "dns_timeout",	5,	1,	60,		"seconds" },
 	{ "dns_tries",		2,	1,	5,		NULL },
 	{ "spool_min_inodes",	1000,	0,	INT_MAX,	"inodes" },
@@ -93,14 +95,51 @@ socket_ok(const char *spec)
 	return false;
 }
 
+/* build_setting_reply - the reply setting name (text at line) as a reply
+ * with a basic code, an enhanced code and a text, validated like a rule's;
+ * NULL after reporting.  example is a good value, for the message. */
+static struct reply *
+build_setting_reply(struct conf_loader *ld, const char *name,
+    const char *spec, int line, const char *example)
+{
+	struct registry_verdict v;
+	struct reply *r;
+	char err[256];
+
+	if ((r = reply_parse(&spec, 1, err, sizeof(err))) == NULL) {
+		conf_report(ld, REGISTRY_ERROR, conf_at(ld, line),
+		    "%s: %s", name, err);
+		return NULL;
+	}
+	if (reply_basic(r) == 0 || reply_xcode(r) == NULL ||
+	    reply_nlines(r) == 0) {
+		conf_report(ld, REGISTRY_ERROR, conf_at(ld, line),
+		    "%s: give a basic code, an enhanced code and a text, e.g. "
+		    "\"%s\"", name, example);
+		reply_free(r);
+		return NULL;
+	}
+	if (registry_validate(reply_basic(r), reply_xcode(r),
+	    REGISTRY_STAGE_ANY, 0, &v) != REGISTRY_OK) {
+		const struct registry_finding *f = registry_verdict_worst(&v);
+		char x[16];
+
+		conf_report(ld, v.severity, conf_at(ld, line), "%s: %u %s: %s",
+		    name, reply_basic(r), registry_format_xcode(reply_xcode(r),
+		    x, sizeof(x)), f->text);
+		if (v.severity == REGISTRY_ERROR) {
+			reply_free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
 /* build_failure_reply - the on_failure setting as a reply. */
 static struct reply *
 build_failure_reply(struct conf_loader *ld, const char *text, int line)
 {
 	const char *spec = text;
-	struct registry_verdict v;
-	struct reply *r;
-	char err[256];
 
 	if (strcmp(text, "tempfail") == 0)
 		spec = POLICY_DEFAULT_FAILURE;
@@ -113,34 +152,8 @@ build_failure_reply(struct conf_loader *ld, const char *text, int line)
 		    "reply", text);
 		return NULL;
 	}
-	if ((r = reply_parse(&spec, 1, err, sizeof(err))) == NULL) {
-		conf_report(ld, REGISTRY_ERROR, conf_at(ld, line),
-		    "on_failure: %s", err);
-		return NULL;
-	}
-	if (reply_basic(r) == 0 || reply_xcode(r) == NULL ||
-	    reply_nlines(r) == 0) {
-		conf_report(ld, REGISTRY_ERROR, conf_at(ld, line),
-		    "on_failure: give a basic code, an enhanced code and a "
-		    "text, e.g. \"%s\"", POLICY_DEFAULT_FAILURE);
-		reply_free(r);
-		return NULL;
-	}
-	if (registry_validate(reply_basic(r), reply_xcode(r),
-	    REGISTRY_STAGE_ANY, 0, &v) != REGISTRY_OK) {
-		const struct registry_finding *f = registry_verdict_worst(&v);
-		char x[16];
-
-		conf_report(ld, v.severity, conf_at(ld, line), "on_failure: %u "
-		    "%s: %s", reply_basic(r),
-		    registry_format_xcode(reply_xcode(r), x, sizeof(x)),
-		    f->text);
-		if (v.severity == REGISTRY_ERROR) {
-			reply_free(r);
-			return NULL;
-		}
-	}
-	return r;
+	return build_setting_reply(ld, "on_failure", spec, line,
+	    POLICY_DEFAULT_FAILURE);
 }
 
 /* conf_build_settings - p's global settings from the root section. */
@@ -218,6 +231,12 @@ conf_build_settings(struct conf_loader *ld, cfg_t *cfg, struct policy *p)
 	s->dry_run_header = conf_strdup(ld, text);
 
 	s->body_limit = (size_t)setting_int(ld, cfg, "body_limit");
+	s->header_limit = (size_t)setting_int(ld, cfg, "header_limit");
+	s->header_count_limit = (unsigned)setting_int(ld, cfg,
+	    "header_count_limit");
+	s->header_limit_reply = build_setting_reply(ld, "header_limit_reply",
+	    cfg_getstr(cfg, "header_limit_reply"), conf_opt_line(ld, cfg,
+	    "header_limit_reply", 0), POLICY_DEFAULT_HEADER_LIMIT_REPLY);
 
 	s->nprivate = cfg_size(cfg, "private_codes");
 	if (s->nprivate > 0 && (s->private_codes = calloc(s->nprivate,

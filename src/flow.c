@@ -15,6 +15,7 @@
 #include "log.h"
 
 #define FLOW_MAX_HEADERS 32
+#define FLOW_MAX_HEADERS_TEXT "32"
 
 struct flow {
 	struct policy *policy;
@@ -29,6 +30,7 @@ struct flow {
 	bool failed_message;
 	bool conn_accepted;
 	bool msg_accepted;
+	bool limit_logged;		/* the header limit's line, once */
 	unsigned nheaders;
 	struct flow_header headers[FLOW_MAX_HEADERS];
 };
@@ -58,6 +60,8 @@ flow_new(struct policy *p)
 		free(f);
 		return NULL;
 	}
+	session_set_header_limits(f->session, policy_settings(p)->header_limit,
+	    policy_settings(p)->header_count_limit);
 	f->policy = policy_ref(p);
 	f->run_checks = true;
 	return f;
@@ -119,6 +123,7 @@ flow_begin_message(struct flow *f)
 	checks_begin_message(f->checks);
 	f->msg_accepted = false;
 	f->failed_message = false;
+	f->limit_logged = false;
 	f->nheaders = 0;
 }
 
@@ -128,6 +133,7 @@ flow_end_message(struct flow *f)
 	session_reset_message(f->session);
 	f->msg_accepted = false;
 	f->failed_message = false;
+	f->limit_logged = false;
 	f->nheaders = 0;
 }
 
@@ -173,24 +179,26 @@ render_builtin(struct flow_result *out)
 	reply_format(&rendered, out->text, sizeof(out->text));
 }
 
+/* Why a header to add could not be kept. */
+#define FLOW_HEADERS_FULL "more than " FLOW_MAX_HEADERS_TEXT " headers to add"
+#define FLOW_HEADERS_OOM "out of memory keeping a header to add"
+
 /* add_header - remember a header for end of message (value copied, as it
- * is: no '%' escaping applies to headers); 0, or -1 when out of memory. */
-static int
+ * is: no '%' escaping applies to headers); NULL, or why it could not be
+ * (the message then fails: a header is never dropped). */
+static const char *
 add_header(struct flow *f, const char *name, const char *value, bool prepend)
 {
 	char *copy;
 
-	if (f->nheaders == FLOW_MAX_HEADERS) {
-		log_warnx("%s: more than %d headers to add; \"%s\" dropped",
-		    f->session->queue_id, FLOW_MAX_HEADERS, name);
-		return 0;
-	}
+	if (f->nheaders == FLOW_MAX_HEADERS)
+		return FLOW_HEADERS_FULL;
 	if ((copy = session_strdup(f->session, value)) == NULL)
-		return -1;
+		return FLOW_HEADERS_OOM;
 	f->headers[f->nheaders].name = name;
 	f->headers[f->nheaders].prepend = prepend;
 	f->headers[f->nheaders++].value = copy;
-	return 0;
+	return NULL;
 }
 
 /* client_text - "name[addr]" for log lines (s may be NULL), into buf. */
@@ -263,8 +271,8 @@ log_decision(struct flow *f, enum stage stage, const struct rule *r,
 }
 
 /* effects - the add-header and dry-run rules that matched on the way,
- * noted in out; 0, or -1 when a header to add could not be kept. */
-static int
+ * noted in out; NULL, or why a header to add could not be kept. */
+static const char *
 effects(struct flow *f, enum stage stage, const struct policy_verdict *v,
     struct flow_result *out)
 {
@@ -276,16 +284,17 @@ effects(struct flow *f, enum stage stage, const struct policy_verdict *v,
 		const struct reply *wire = policy_rule_wire(r);
 		struct flow_result tmp;
 		char value[REPLY_TEXT_MAX * 2 + 128];
+		const char *why;
 
 		if (policy_rule_action(r) == POLICY_ADD_HEADER &&
 		    !policy_rule_dry_run(r)) {
 			/* Rendered as reply text is; a header needs no '%'
 			 * escape, so '%%' goes back to '%'. */
 			render(f->session, policy_rule_header_value(r), r, &tmp);
-			if (add_header(f, policy_rule_header_name(r), undouble(
-			    rendered.nlines > 0 ? rendered.lines[0] : "",
-			    value, sizeof(value)), false) != 0)
-				return -1;
+			if ((why = add_header(f, policy_rule_header_name(r),
+			    undouble(rendered.nlines > 0 ? rendered.lines[0] :
+			    "", value, sizeof(value)), false)) != NULL)
+				return why;
 			log_decision(f, stage, r, "add-header", NULL, "");
 			continue;
 		}
@@ -308,30 +317,40 @@ effects(struct flow *f, enum stage stage, const struct policy_verdict *v,
 		for (char *p = value; *p != '\0'; p++)
 			if (*p == '\n')
 				*p = ' ';
-		if (stage >= STAGE_MAIL && add_header(f, policy_settings(
-		    f->policy)->dry_run_header, value, false) != 0)
-			return -1;
+		if (stage >= STAGE_MAIL && (why = add_header(f,
+		    policy_settings(f->policy)->dry_run_header, value,
+		    false)) != NULL)
+			return why;
 	}
-	return 0;
+	return NULL;
 }
 
 /* trace_headers - Received-SPF and Authentication-Results for what
- * replymilter checked itself, when the config asks for them; 0, or -1
- * when out of memory. */
-static int
+ * replymilter checked itself, when the config asks for them; NULL, or why
+ * one could not be kept. */
+static const char *
 trace_headers(struct flow *f)
 {
 	const struct checks_config *c = policy_checks(f->policy);
 	struct checks_header h[2];
+	const char *why;
 	unsigned n;
 
 	if (c == NULL)
-		return 0;
+		return NULL;
 	n = checks_trace_headers(c, f->checks, f->session, h);
 	for (unsigned i = 0; i < n; i++)
-		if (add_header(f, h[i].name, h[i].value, true) != 0)
-			return -1;
-	return 0;
+		if ((why = add_header(f, h[i].name, h[i].value, true)) != NULL)
+			return why;
+	return NULL;
+}
+
+/* header_cause - the failure cause of a header that could not be kept. */
+static enum flow_fail_cause
+header_cause(const char *why)
+{
+	return strcmp(why, FLOW_HEADERS_FULL) == 0 ? FLOW_FAIL_LIMIT :
+	    FLOW_FAIL_MEMORY;
 }
 
 /* clear_result - an empty result: continue, no rule, no text. */
@@ -345,6 +364,29 @@ clear_result(struct flow_result *out)
 	out->rendered = NULL;
 	out->neffects = 0;
 	out->text[0] = '\0';
+}
+
+/* header_limit - the answer to a message whose headers passed a limit:
+ * the policy's header_limit_reply, at this stage and every later one of
+ * the message, logged once. */
+static enum flow_outcome
+header_limit(struct flow *f, enum stage stage, struct flow_result *out)
+{
+	const struct reply *r = policy_settings(f->policy)->header_limit_reply;
+	char client[300], line[REPLY_TEXT_MAX * 2 + 64];
+
+	render(f->session, r, NULL, out);
+	out->outcome = reply_basic(r) >= 500 ? FLOW_REJECT : FLOW_TEMPFAIL;
+	if (!f->limit_logged) {
+		f->limit_logged = true;
+		log_info("%s: client=%s stage=%s limit=%s action=%s "
+		    "reply=\"%s\"", queue_id(f->session), client_text(
+		    f->session, client, sizeof(client)), stage_name(stage),
+		    f->session->headers_over_limit, out->outcome ==
+		    FLOW_REJECT ? "reject" : "tempfail", one_line(out->text,
+		    line, sizeof(line)));
+	}
+	return out->outcome;
 }
 
 /* deliver - the answer for a reject/tempfail rule r. */
@@ -373,6 +415,8 @@ flow_fail_cause_name(enum flow_fail_cause cause)
 	case FLOW_FAIL_CONDITION: return "condition";
 	case FLOW_FAIL_CHECK: return "check";
 	case FLOW_FAIL_STATE: return "state";
+	case FLOW_FAIL_LIMIT: return "limit";
+	case FLOW_FAIL_MILTER: return "milter";
 	case FLOW_FAIL_COUNT: break;
 	}
 	return "?";
@@ -435,6 +479,7 @@ flow_stage(struct flow *f, enum stage stage, struct flow_result *out)
 	struct policy_verdict v;
 	const struct rule *r;
 	enum policy_result result;
+	const char *why;
 
 	clear_result(out);
 	if ((f->failed_connection && stage > STAGE_CONNECT) ||
@@ -452,19 +497,25 @@ flow_stage(struct flow *f, enum stage stage, struct flow_result *out)
 	 * client that skipped HELO, so every later stage answers it again. */
 	if (f->pending != NULL && stage > STAGE_CONNECT)
 		return deliver(f, stage, f->pending, true, out);
+	/* Rules on headers past a limit would never see them: the message
+	 * is refused, not judged on part of its headers. */
+	if (stage >= STAGE_HEADER && f->session->headers_over_limit != NULL)
+		return header_limit(f, stage, out);
 	if (f->run_checks && checks_run(policy_checks(f->policy), f->checks,
 	    stage, f->session) != 0)
 		return flow_fail(f, stage, FLOW_FAIL_CHECK,
 		    "out of memory in a check", out);
-	if (stage == STAGE_EOM && trace_headers(f) != 0)
-		return flow_fail(f, stage, FLOW_FAIL_MEMORY,
-		    "out of memory keeping a trace header", out);
+	if (stage == STAGE_EOM && (why = trace_headers(f)) != NULL)
+		return flow_fail(f, stage, header_cause(why), why, out);
 	result = policy_eval(f->policy, stage, f->session, &v);
-	if (effects(f, stage, &v, out) != 0)
-		return flow_fail(f, stage, FLOW_FAIL_MEMORY,
-		    "out of memory keeping a header to add", out);
+	if ((why = effects(f, stage, &v, out)) != NULL)
+		return flow_fail(f, stage, header_cause(why), why, out);
 	switch (result) {
 	case POLICY_ERROR:
+		if (v.too_many_effects)
+			return flow_fail(f, stage, FLOW_FAIL_LIMIT, "more than "
+			    POLICY_MAX_EFFECTS_TEXT " add-header and dry-run "
+			    "rules matched at one stage", out);
 		return flow_fail(f, stage, FLOW_FAIL_CONDITION,
 		    v.failed != NULL ? "a condition could not be evaluated" :
 		    "evaluation failed", out);

@@ -22,8 +22,11 @@
  * the policy's on_failure reply (the built-in 451 4.3.0 only when no policy
  * is loaded), logs it once at warning with the queue id, client, stage and
  * cause, and counts it by cause.  An evaluation error, a check or a header
- * to add that runs out of memory all end there, and so does every failure
- * of the milter glue to record what the MTA sent; never an accept.  A
+ * to add that runs out of memory, more effects or headers to add than fit
+ * (nothing is dropped), all end there, and so does every failure of the
+ * milter glue to record what the MTA sent or to add a header; never an
+ * accept.  A message whose headers pass the configured limits is not a
+ * failure: it gets header_limit_reply at every stage from then on.  A
  * failure at connect, where no reply can be sent, is answered at every
  * later stage of the connection, as a connect decision is.
  *
@@ -93,6 +96,8 @@ enum flow_fail_cause {
 	FLOW_FAIL_CONDITION,	/* a condition could not be evaluated */
 	FLOW_FAIL_CHECK,	/* a built-in check could not run */
 	FLOW_FAIL_STATE,	/* no connection state, or no policy */
+	FLOW_FAIL_LIMIT,	/* an internal limit left no room */
+	FLOW_FAIL_MILTER,	/* libmilter refused a call */
 	FLOW_FAIL_COUNT
 };
 
@@ -113,7 +118,8 @@ enum flow_outcome flow_fail(struct flow *f, enum stage stage,
 /* flow_failures - how many failures of cause since start, in all flows. */
 unsigned long flow_failures(enum flow_fail_cause cause);
 
-/* flow_fail_cause_name - "memory", "condition", "check", "state". */
+/* flow_fail_cause_name - "memory", "condition", "check", "state", "limit",
+ * "milter". */
 const char *flow_fail_cause_name(enum flow_fail_cause cause);
 
 /* flow_run_checks - whether the built-in checks run (default true);

@@ -516,8 +516,11 @@ on_eom(SMFICTX *ctx)
 	if (flow_stage(c->flow, STAGE_BODY, &res) == FLOW_CONTINUE)
 		flow_stage(c->flow, STAGE_EOM, &res);
 	rc = action_apply(ctx, &res);
-	if (rc == SMFIS_CONTINUE || rc == SMFIS_ACCEPT)
-		(void)action_add_headers(ctx, c->flow);
+	/* A header that cannot be added fails the message: never pass it on
+	 * without the mark a rule asked for. */
+	if ((rc == SMFIS_CONTINUE || rc == SMFIS_ACCEPT) &&
+	    action_add_headers(ctx, c->flow, why, sizeof(why)) != 0)
+		rc = fail(ctx, c, STAGE_EOM, FLOW_FAIL_MILTER, why);
 	flow_end_message(c->flow);
 	return rc;
 }

@@ -296,6 +296,7 @@ policy_eval(const struct policy *p, enum stage stage,
 	v->result = POLICY_NOMATCH;
 	v->rule = NULL;
 	v->failed = NULL;
+	v->too_many_effects = false;
 	v->neffects = 0;
 	for (unsigned i = 0; i < p->nstage_rules[stage]; i++) {
 		struct rule *r = p->stage_rules[stage][i];
@@ -318,8 +319,15 @@ policy_eval(const struct policy *p, enum stage stage,
 		}
 		atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed);
 		if (r->dry_run || r->action == POLICY_ADD_HEADER) {
-			if (v->neffects < POLICY_MAX_EFFECTS)
-				v->effects[v->neffects++] = r;
+			/* One more could not be honoured: fail rather than
+			 * drop a header or a dry run's record. */
+			if (v->neffects == POLICY_MAX_EFFECTS) {
+				v->failed = r;
+				v->too_many_effects = true;
+				v->result = POLICY_ERROR;
+				return v->result;
+			}
+			v->effects[v->neffects++] = r;
 			continue;
 		}
 		v->rule = r;
@@ -431,6 +439,7 @@ policy_free(struct policy *p)
 	free(p->settings.group);
 	free(p->settings.pidfile);
 	reply_free(p->settings.failure_reply);
+	reply_free(p->settings.header_limit_reply);
 	free(p->settings.dry_run_header);
 	free(p->settings.private_codes);
 	checks_config_free(p->checks);

@@ -71,6 +71,10 @@ struct policy_settings {
 	bool reply_id;		/* show the reply id at the end of texts */
 	char *dry_run_header;
 	size_t body_limit;
+	/* A message whose headers pass either limit gets this reply. */
+	size_t header_limit;		/* bytes */
+	unsigned header_count_limit;
+	struct reply *header_limit_reply;
 	unsigned nprivate;
 	struct registry_xcode *private_codes;
 };
@@ -82,6 +86,7 @@ enum policy_result {
 };
 
 #define POLICY_MAX_EFFECTS 16
+#define POLICY_MAX_EFFECTS_TEXT "16"
 
 /* The failure reply when the config sets no on_failure, and the one the
  * milter answers when no policy is loaded at all. */
@@ -92,13 +97,21 @@ enum policy_result {
 #define POLICY_DEFAULT_FAILURE POLICY_BUILTIN_FAILURE_BASIC " " \
 	POLICY_BUILTIN_FAILURE_XCODE " " POLICY_BUILTIN_FAILURE_TEXT
 
+/* The reply to a message whose headers pass header_limit or
+ * header_count_limit, when the config sets no header_limit_reply. */
+#define POLICY_DEFAULT_HEADER_LIMIT_REPLY "552 5.3.4 Message header " \
+	"exceeds the limit of this server"
+
 struct policy_verdict {
 	enum policy_result result;
 	const struct rule *rule;	/* the decisive rule, on POLICY_MATCH */
 	/* Add-header and dry-run rules that matched on the way, in order. */
 	unsigned neffects;
 	const struct rule *effects[POLICY_MAX_EFFECTS];
-	const struct rule *failed;	/* the rule whose condition failed */
+	const struct rule *failed;	/* the rule whose condition failed, or
+					 * the effect that found no room */
+	bool too_many_effects;		/* POLICY_ERROR: more than
+					 * POLICY_MAX_EFFECTS matched */
 };
 
 /* policy_eval - evaluate stage's rules against s into *v; its result. */

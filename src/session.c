@@ -22,6 +22,8 @@ session_new(size_t body_limit)
 	if (s == NULL)
 		return NULL;
 	s->body_limit = body_limit;
+	s->header_bytes_max = SESSION_HEADER_BYTES_DEFAULT;
+	s->header_count_max = SESSION_HEADER_COUNT_DEFAULT;
 	s->conn_arena = arena_new(ARENA_BLOCK);
 	s->msg_arena = arena_new(ARENA_BLOCK);
 	if (body_limit > 0)
@@ -38,6 +40,14 @@ session_new(size_t body_limit)
 }
 
 void
+session_set_header_limits(struct session *s, size_t max_bytes,
+    unsigned max_count)
+{
+	s->header_bytes_max = max_bytes;
+	s->header_count_max = max_count;
+}
+
+void
 session_free(struct session *s)
 {
 	if (s == NULL)
@@ -45,7 +55,6 @@ session_free(struct session *s)
 	arena_free(s->conn_arena);
 	arena_free(s->msg_arena);
 	free(s->body);
-	free(s->over_buf);
 	free(s);
 }
 
@@ -109,7 +118,7 @@ session_reset_message(struct session *s)
 	s->nheaders = s->headers_cap = 0;
 	s->headers = NULL;
 	s->header_bytes = 0;
-	s->headers_truncated = false;
+	s->headers_over_limit = NULL;
 	s->body_len = 0;
 	/* Macros set during the message lived in its arena. */
 	for (unsigned i = 0; i < s->nmacros; i++)
@@ -232,23 +241,16 @@ session_add_header(struct session *s, const char *name, const char *value)
 	size_t bytes = strlen(name) + strlen(value) + 2;
 	struct session_header h;
 
-	if (s->header_bytes + bytes > SESSION_HEADER_BYTES_MAX) {
-		/* Past the limit only the current header is kept (in the
-		 * connection's own buffer, reused): header-stage rules see
-		 * every header, later stages the first 256 KiB. */
-		s->headers_truncated = true;
-		if (s->over_size < bytes) {
-			char *n = realloc(s->over_buf, bytes);
-
-			if (n == NULL)
-				return -1;
-			s->over_buf = n;
-			s->over_size = bytes;
-		}
-		memcpy(s->over_buf, name, strlen(name) + 1);
-		memcpy(s->over_buf + strlen(name) + 1, value, strlen(value) + 1);
-		s->over.name = s->over_buf;
-		s->over.value = s->over_buf + strlen(name) + 1;
+	/* Past a limit nothing more is kept: the message is refused, never
+	 * judged on part of its headers. */
+	if (s->headers_over_limit != NULL)
+		return 0;
+	if (s->nheaders >= s->header_count_max) {
+		s->headers_over_limit = "header_count_limit";
+		return 0;
+	}
+	if (s->header_bytes + bytes > s->header_bytes_max) {
+		s->headers_over_limit = "header_limit";
 		return 0;
 	}
 	h.name = arena_strdup(s->msg_arena, name);
@@ -265,8 +267,6 @@ session_add_header(struct session *s, const char *name, const char *value)
 const struct session_header *
 session_current_header(const struct session *s)
 {
-	if (s->headers_truncated)
-		return &s->over;
 	return s->nheaders > 0 ? &s->headers[s->nheaders - 1] : NULL;
 }
 

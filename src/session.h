@@ -7,10 +7,13 @@
  * hands over live only during its callback, so every setter copies: into a
  * connection arena (client, HELO, connection macros) or a message arena
  * (everything from MAIL FROM on), released at once by session_reset_message
- * or session_free.  Bounded: the body is kept up to body_limit bytes, the
- * headers up to SESSION_HEADER_BYTES_MAX bytes; beyond that, the session
- * keeps only the current header (so header-stage rules see every header,
- * however many came before) and counts the size.
+ * or session_free.  Bounded: the body is kept up to body_limit bytes (the
+ * size counted beyond); the headers up to the header limits (bytes and
+ * count, session_set_header_limits).  A header past either limit is not
+ * kept: the session marks the message over the limit (headers_over_limit,
+ * with which limit), and the caller must refuse the message rather than
+ * judge it on the headers it has: a rule on a header past the limit
+ * would never see it.
  *
  * A session belongs to one connection and is used by one thread at a time
  * (libmilter's guarantee).  Failure: setters return -1 only when out of
@@ -24,7 +27,9 @@
 
 #include "checks.h"
 
-#define SESSION_HEADER_BYTES_MAX (256 * 1024)
+/* The header limits until session_set_header_limits says otherwise. */
+#define SESSION_HEADER_BYTES_DEFAULT (256 * 1024)
+#define SESSION_HEADER_COUNT_DEFAULT 1000
 #define SESSION_MACROS_MAX 64
 
 struct session_header {
@@ -66,11 +71,12 @@ struct session {
 	unsigned nheaders;
 	unsigned headers_cap;
 	struct session_header *headers;
-	size_t header_bytes;
-	bool headers_truncated;
-	struct session_header over;	/* the current one, past the limit */
-	char *over_buf;
-	size_t over_size;
+	size_t header_bytes;		/* of the headers kept */
+	size_t header_bytes_max;
+	unsigned header_count_max;
+	/* A header came past a limit: "header_limit" or "header_count_limit"
+	 * (the setting's name), NULL while within both. */
+	const char *headers_over_limit;
 	char *body;
 	size_t body_len;
 	size_t body_limit;
@@ -87,6 +93,11 @@ struct session {
 
 /* session_new - a session keeping at most body_limit body bytes, or NULL. */
 struct session *session_new(size_t body_limit);
+
+/* session_set_header_limits - keep at most max_bytes of headers (names
+ * and values, with ": " counted as 2) and max_count headers a message. */
+void session_set_header_limits(struct session *s, size_t max_bytes,
+    unsigned max_count);
 
 /* session_free - release s and all it holds; NULL is harmless. */
 void session_free(struct session *s);
@@ -118,7 +129,8 @@ int session_add_rcpt(struct session *s, const char *rcpt);
 void session_drop_last_rcpt(struct session *s);
 
 /* session_add_header - record a header; it becomes the current one
- * (session_current_header); 0, or -1. */
+ * (session_current_header); past a limit it is not kept and the message
+ * is marked headers_over_limit; 0, or -1 when out of memory. */
 int session_add_header(struct session *s, const char *name,
     const char *value);
 

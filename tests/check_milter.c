@@ -372,6 +372,34 @@ sweep(const char *text, const struct transaction *t,
 }
 
 /* A small transaction allocates only when the connection starts. */
+/* test_header_refused - when libmilter refuses a header to add at end of
+ * message, the message is not passed on without it: on_failure, logged
+ * once with the queue id. */
+START_TEST(test_header_refused)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	char why[LOG_LINE_MAX + 256];
+	const char *problem;
+
+	ck_assert_ptr_nonnull(r);
+	install(RULES);
+	log_set_sink(sink, NULL);
+	log_set_level(LOG_LEVEL_ERROR);
+	stub_refuse_headers = true;
+	drive(&small, r);
+	stub_refuse_headers = false;
+	problem = failure_problem(r, "Local trouble for 192.0.2.1", why,
+	    sizeof(why));
+	ck_assert_msg(problem == NULL, "%s", problem);
+	ck_assert_uint_eq(r->answers[r->nanswers - 1].stage, STAGE_EOM);
+	ck_assert_ptr_nonnull(strstr(r->failure_log, "cause=milter"));
+	ck_assert_ptr_nonnull(strstr(r->failure_log, "X-Checked"));
+	log_set_sink(NULL, NULL);
+	install(NULL);
+	free(r);
+}
+END_TEST
+
 START_TEST(test_oom_small)
 {
 	unsigned stages[STAGE_COUNT];
@@ -471,6 +499,7 @@ milter_suite(void)
 	/* A sweep runs the transaction a few hundred times. */
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_oom_small);
+	tcase_add_test(tc, test_header_refused);
 	tcase_add_test(tc, test_oom_with_header_replies);
 	tcase_add_test(tc, test_oom_without_header_replies);
 	tcase_add_test(tc, test_no_policy);

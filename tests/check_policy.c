@@ -1211,6 +1211,178 @@ START_TEST(test_fail)
 }
 END_TEST
 
+/* A Subject rule at end of message, behind padding headers. */
+#define CASINO_RULE "rule \"casino\" {\nstage = eom\n" \
+	"header = \"Subject: /casino/\"\nreply = \"550 5.7.1 No casinos\"\n}\n"
+
+/* test_header_padding - headers that pass the limit do not hide a Subject
+ * from an end-of-message rule: the message is refused with the limit's
+ * reply (the default 552 5.3.4), at end of headers and at end of message,
+ * and logged; the next message on the connection starts afresh. */
+START_TEST(test_header_padding)
+{
+	struct policy *p = load_ok(CASINO_RULE);
+	struct flow *f = flow_new(p);
+	struct flow_result *out = malloc(sizeof(*out));
+	struct session *s;
+	char *pad = malloc(64 * 1024);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_ptr_nonnull(pad);
+	memset(pad, 'x', 64 * 1024 - 1);
+	pad[64 * 1024 - 1] = '\0';
+	s = flow_session(f);
+	apply(f, s, "client c 192.0.2.1\nmail a@b\nrcpt c@d");
+	/* 5 x 64 KiB: past the default 256 KiB. */
+	for (int i = 0; i < 5; i++) {
+		ck_assert_int_eq(session_add_header(s, "X-Pad", pad), 0);
+		flow_stage(f, STAGE_HEADER, out);
+	}
+	ck_assert_int_eq(session_add_header(s, "Subject", "casino night"), 0);
+	ck_assert_int_eq(flow_stage(f, STAGE_HEADER, out), FLOW_REJECT);
+	ck_assert_str_eq(out->text, "552 5.3.4 Message header exceeds the "
+	    "limit of this server");
+	ck_assert_str_eq(s->headers_over_limit, "header_limit");
+	ck_assert_int_eq(flow_stage(f, STAGE_EOH, out), FLOW_REJECT);
+	ck_assert_int_eq(flow_stage(f, STAGE_EOM, out), FLOW_REJECT);
+	ck_assert_str_eq(out->text, "552 5.3.4 Message header exceeds the "
+	    "limit of this server");
+	ck_assert_ptr_null(out->rule);
+	/* The next message is judged on its own headers. */
+	flow_end_message(f);
+	apply(f, s, "mail a@b\nrcpt c@d\nheader Subject: casino night");
+	ck_assert_int_eq(flow_stage(f, STAGE_EOM, out), FLOW_REJECT);
+	ck_assert_str_eq(out->text, "550 5.7.1 No casinos");
+	flow_end_message(f);
+	apply(f, s, "mail a@b\nrcpt c@d\nheader Subject: hello");
+	ck_assert_int_eq(flow_stage(f, STAGE_EOM, out), FLOW_CONTINUE);
+	free(pad);
+	free(out);
+	flow_free(f);
+	policy_unref(p);
+}
+END_TEST
+
+/* test_header_limits - header_count_limit, header_limit and
+ * header_limit_reply as configured; a 4xx reply is a tempfail. */
+START_TEST(test_header_limits)
+{
+	struct policy *p = load_ok("header_count_limit = 3\n"
+	    "header_limit_reply = \"452 4.3.1 Too many headers for now\"\n"
+	    CASINO_RULE);
+	struct flow *f = flow_new(p);
+	struct flow_result *out = malloc(sizeof(*out));
+	struct session *s;
+	char big[2048];
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(out);
+	s = flow_session(f);
+	apply(f, s, "client c 192.0.2.1\nmail a@b\nrcpt c@d\n"
+	    "header A: 1\nheader B: 2\nheader C: 3");
+	ck_assert_ptr_null(s->headers_over_limit);
+	ck_assert_int_eq(flow_stage(f, STAGE_EOH, out), FLOW_CONTINUE);
+	apply(f, s, "header Subject: casino");
+	ck_assert_str_eq(s->headers_over_limit, "header_count_limit");
+	ck_assert_uint_eq(s->nheaders, 3);
+	ck_assert_int_eq(flow_stage(f, STAGE_EOM, out), FLOW_TEMPFAIL);
+	ck_assert_str_eq(out->text, "452 4.3.1 Too many headers for now");
+	flow_free(f);
+	policy_unref(p);
+
+	p = load_ok("header_limit = 1024\n" CASINO_RULE);
+	f = flow_new(p);
+	ck_assert_ptr_nonnull(f);
+	s = flow_session(f);
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	apply(f, s, "client c 192.0.2.1\nmail a@b\nrcpt c@d");
+	ck_assert_int_eq(session_add_header(s, "X-Big", big), 0);
+	ck_assert_str_eq(s->headers_over_limit, "header_limit");
+	ck_assert_uint_eq(s->nheaders, 0);
+	ck_assert_int_eq(flow_stage(f, STAGE_EOH, out), FLOW_REJECT);
+	ck_assert_str_eq(out->text, "552 5.3.4 Message header exceeds the "
+	    "limit of this server");
+	free(out);
+	flow_free(f);
+	policy_unref(p);
+}
+END_TEST
+
+/* add_header_rules - n add-header rules at stage, into buf. */
+static void
+add_header_rules(char *buf, size_t size, const char *stage, int n)
+{
+	size_t used = strlen(buf);
+
+	for (int i = 0; i < n; i++)
+		used += (size_t)snprintf(buf + used, size - used, "rule "
+		    "\"tag-%s-%d\" {\nstage = %s\naction = add-header\n"
+		    "add_header = \"X-Tag-%d: %s\"\n}\n", stage, i, stage, i,
+		    stage);
+	ck_assert_uint_lt(used, size);
+}
+
+/* test_effects_overflow - more add-header or dry-run rules at one stage
+ * than a verdict holds (16), or more headers to add than a message keeps
+ * (32), fail the message with on_failure: none is dropped. */
+START_TEST(test_effects_overflow)
+{
+	static const struct {
+		const char *stages[3];
+		int per_stage;
+		enum stage fails_at;
+	} cases[] = {
+		{ { "eom" }, 16, STAGE_COUNT },		/* the most: fine */
+		{ { "eom" }, 17, STAGE_EOM },
+		{ { "mail", "rcpt", "eom" }, 10, STAGE_COUNT },	/* 30 */
+		{ { "mail", "rcpt", "eom" }, 11, STAGE_EOM },	/* 33 */
+	};
+	static const enum stage walk[] = { STAGE_MAIL, STAGE_RCPT, STAGE_EOM };
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		char *config = calloc(1, 64 * 1024);
+		struct flow_result *out = malloc(sizeof(*out));
+		enum flow_outcome want, got = FLOW_CONTINUE;
+		struct policy *p;
+		struct flow *f;
+		unsigned n;
+
+		ck_assert_ptr_nonnull(config);
+		ck_assert_ptr_nonnull(out);
+		strcpy(config, "on_failure = \"451 4.3.0 Too much to do\"\n");
+		for (int k = 0; k < 3 && cases[i].stages[k] != NULL; k++)
+			add_header_rules(config, 64 * 1024,
+			    cases[i].stages[k], cases[i].per_stage);
+		p = load_ok(config);
+		f = flow_new(p);
+		ck_assert_ptr_nonnull(f);
+		apply(f, flow_session(f), "client c 192.0.2.1\nmail a@b\n"
+		    "rcpt c@d");
+		for (size_t k = 0; k < NELEM(walk); k++) {
+			got = flow_stage(f, walk[k], out);
+			want = walk[k] == cases[i].fails_at ? FLOW_FAIL :
+			    FLOW_CONTINUE;
+			ck_assert_msg(got == want, "case %zu at %s: %s, want %s",
+			    i, stage_name(walk[k]), flow_outcome_name(got),
+			    flow_outcome_name(want));
+		}
+		if (cases[i].fails_at != STAGE_COUNT)
+			ck_assert_str_eq(out->text, "451 4.3.0 Too much to do");
+		else {
+			(void)flow_headers(f, &n);
+			ck_assert_uint_eq(n, (unsigned)cases[i].per_stage *
+			    (cases[i].stages[1] != NULL ? 3 : 1));
+		}
+		free(config);
+		free(out);
+		flow_free(f);
+		policy_unref(p);
+	}
+}
+END_TEST
+
 /* test_regex_error - a regex engine error fails the evaluation: under a
  * "not" it must not turn into a match (here an accept), and the flow
  * answers the policy's on_failure, at every field a regex reads. */
@@ -1364,6 +1536,9 @@ policy_suite(void)
 	tcase_add_test(tc, test_hostile_values);
 	tcase_add_test(tc, test_fail);
 	tcase_add_test(tc, test_regex_error);
+	tcase_add_test(tc, test_header_padding);
+	tcase_add_test(tc, test_header_limits);
+	tcase_add_test(tc, test_effects_overflow);
 	tcase_add_test(tc, test_refcount);
 	tcase_add_test(tc, test_decision_logged);
 	suite_add_tcase(s, tc);

@@ -72,11 +72,15 @@ smfi_setmlreply(SMFICTX *ctx, const char *basic, const char *xcode, ...)
 	return record(ctx, basic, xcode, first, n);
 }
 
+bool stub_refuse_headers;
+
 int
 smfi_addheader(SMFICTX *ctx, char *name, char *value)
 {
 	(void)name;
 	(void)value;
+	if (stub_refuse_headers)
+		return MI_FAILURE;
 	ctx->headers_added++;
 	return MI_SUCCESS;
 }
@@ -87,6 +91,8 @@ smfi_insheader(SMFICTX *ctx, int index, char *name, char *value)
 	(void)index;
 	(void)name;
 	(void)value;
+	if (stub_refuse_headers)
+		return MI_FAILURE;
 	ctx->headers_added++;
 	return MI_SUCCESS;
 }

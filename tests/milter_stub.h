@@ -28,6 +28,10 @@ struct smfi_str {
 	unsigned headers_added;
 };
 
+/* While true, smfi_addheader and smfi_insheader refuse (MI_FAILURE), as
+ * libmilter does when SMFIF_ADDHDRS was not negotiated. */
+extern bool stub_refuse_headers;
+
 /* stub_init - an empty context answering macros (pairs, NULL-ended). */
 void stub_init(SMFICTX *ctx, const char *const *macros);
 
