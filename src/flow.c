@@ -389,19 +389,49 @@ header_limit(struct flow *f, enum stage stage, struct flow_result *out)
 	return out->outcome;
 }
 
-/* deliver - the answer for a reject/tempfail rule r. */
+/* codes_differ - whether replies a and b send other codes (a reply id
+ * appended to the text does not count). */
+static bool
+codes_differ(const struct reply *a, const struct reply *b)
+{
+	const struct registry_xcode *x = reply_xcode(a), *y = reply_xcode(b);
+
+	if (reply_basic(a) != reply_basic(b) || (x == NULL) != (y == NULL))
+		return true;
+	return x != NULL && (x->cls != y->cls || x->subject != y->subject ||
+	    x->detail != y->detail);
+}
+
+/* deliver - the answer for a reject/tempfail rule r.  When what the
+ * client reads differs from the rule's own reply (disclose = generic,
+ * soft_bounce), the log line keeps the rule's as specific="...". */
 static enum flow_outcome
 deliver(struct flow *f, enum stage stage, const struct rule *r,
     bool deferred, struct flow_result *out)
 {
 	enum policy_action action = policy_rule_action(r);
+	char extra[REPLY_TEXT_MAX * 2 + 96], line[REPLY_TEXT_MAX * 2 + 64];
+	size_t used;
 
 	out->rule = r;
 	out->deferred = deferred;
 	out->outcome = action == POLICY_REJECT ? FLOW_REJECT : FLOW_TEMPFAIL;
+	extra[0] = '\0';
+	if (policy_rule_reply(r) != NULL && policy_rule_wire(r) != NULL &&
+	    codes_differ(policy_rule_reply(r), policy_rule_wire(r))) {
+		/* Rendered first: render() reuses the thread's buffer, and
+		 * the wire reply must be the one left in it. */
+		render(f->session, policy_rule_reply(r), r, out);
+		snprintf(extra, sizeof(extra), " specific=\"%s\"",
+		    one_line(out->text, line, sizeof(line)));
+	}
 	render(f->session, policy_rule_wire(r), r, out);
+	used = strlen(extra);
+	if (deferred)
+		snprintf(extra + used, sizeof(extra) - used,
+		    " decided=connect");
 	log_decision(f, stage, r, policy_action_name(action), out->text,
-	    deferred ? " decided=connect" : "");
+	    extra);
 	if (stage == STAGE_RCPT)
 		session_drop_last_rcpt(f->session);
 	return out->outcome;

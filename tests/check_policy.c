@@ -1520,6 +1520,53 @@ START_TEST(test_decision_logged)
 }
 END_TEST
 
+/* test_specific_logged - with disclose = generic or soft_bounce, the
+ * decision line keeps the rule's own reply as specific="...", next to the
+ * reply the client read; a plain reply has no specific field. */
+START_TEST(test_specific_logged)
+{
+	static const struct {
+		const char *config, *line;
+	} cases[] = {
+		{ "disclose = generic\nrule \"r\" {\nstage = rcpt\n"
+		    "reply = \"550 5.7.23 SPF failed for %{rcpt}\"\n}\n",
+		    "NOQUEUE: client=mx.example[192.0.2.1] stage=rcpt rule=r "
+		    "id=r action=reject reply=\"550 5.7.1 Delivery not "
+		    "authorized, message refused\" specific=\"550 5.7.23 SPF "
+		    "failed for x@y.example\"" },
+		{ "soft_bounce = true\nrule \"r\" {\nstage = rcpt\n"
+		    "reply = \"550 5.1.1 No such user\"\n}\n",
+		    "NOQUEUE: client=mx.example[192.0.2.1] stage=rcpt rule=r "
+		    "id=r action=tempfail reply=\"451 4.1.1 No such user\" "
+		    "specific=\"550 5.1.1 No such user\"" },
+		{ "reply_id = true\nrule \"r\" {\nstage = rcpt\n"
+		    "reply = \"550 5.1.1 No such user\"\n}\n",
+		    "NOQUEUE: client=mx.example[192.0.2.1] stage=rcpt rule=r "
+		    "id=r action=reject reply=\"550 5.1.1 No such user [r]\"" },
+	};
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct policy *p = load_ok(cases[i].config);
+		struct flow *f = flow_new(p);
+		struct flow_result *out = malloc(sizeof(*out));
+		struct log_lines l = { 0, "" };
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert_ptr_nonnull(out);
+		flow_run_checks(f, false);
+		apply(f, flow_session(f), "client mx.example 192.0.2.1\n"
+		    "mail a@b\nrcpt x@y.example");
+		log_set_sink(log_note, &l);
+		(void)flow_stage(f, STAGE_RCPT, out);
+		log_set_sink(NULL, NULL);
+		ck_assert_str_eq(l.last, cases[i].line);
+		free(out);
+		flow_free(f);
+		policy_unref(p);
+	}
+}
+END_TEST
+
 /* policy_suite - the cases above. */
 static Suite *
 policy_suite(void)
@@ -1539,6 +1586,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_header_padding);
 	tcase_add_test(tc, test_header_limits);
 	tcase_add_test(tc, test_effects_overflow);
+	tcase_add_test(tc, test_specific_logged);
 	tcase_add_test(tc, test_refcount);
 	tcase_add_test(tc, test_decision_logged);
 	suite_add_tcase(s, tc);
