@@ -119,6 +119,9 @@ conf_opt_line(struct conf_loader *ld, const cfg_t *sec, const char *name,
 {
 	struct conf_opt_line key = { sec, name, 0 }, *hit;
 
+	/* qsort and bsearch take no NULL array, even of 0 elements. */
+	if (ld->nlines == 0)
+		return fallback;
 	if (!ld->sorted) {
 		qsort(ld->lines, ld->nlines, sizeof(*ld->lines), compare_lines);
 		ld->sorted = true;

@@ -242,8 +242,11 @@ policy_build_gates(struct policy *p)
 				continue;
 			if (g->nlists > 0 && list_freeze(g->lists[0]) != 0)
 				return -1;
-			qsort(g->names, g->nnames, sizeof(char *),
-			    policy_compare_name);
+			/* qsort(NULL, 0, ...) is undefined: a value gate has
+			 * no names. */
+			if (g->nnames > 1)
+				qsort(g->names, g->nnames, sizeof(char *),
+				    policy_compare_name);
 		}
 	return 0;
 }
