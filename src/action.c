@@ -72,3 +72,19 @@ action_add_headers(SMFICTX *ctx, const struct flow *f, char *why, size_t size)
 		}
 	return 0;
 }
+
+int
+action_delete_headers(SMFICTX *ctx, const char *name, const unsigned *idx,
+    unsigned n, char *why, size_t size)
+{
+	/* From the last: deleting one does not renumber those before it. */
+	for (unsigned i = n; i > 0; i--)
+		if (smfi_chgheader(ctx, (char *)name, (int)idx[i - 1], NULL) !=
+		    MI_SUCCESS) {
+			snprintf(why, size, "libmilter refused to delete %s "
+			    "header %u (was SMFIF_CHGHDRS negotiated?)", name,
+			    idx[i - 1]);
+			return -1;
+		}
+	return 0;
+}

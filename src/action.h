@@ -1,7 +1,8 @@
 /*
  * action - turn a flow's decision into what libmilter sends
  *
- * The only caller of smfi_setreply, smfi_setmlreply and smfi_addheader.
+ * The only caller of smfi_setreply, smfi_setmlreply, smfi_addheader,
+ * smfi_insheader and smfi_chgheader.
  * A reject or tempfail gets its rendered reply set (one line, or several
  * with smfi_setmlreply) and the SMFIS_* code whose class matches the reply
  * (libmilter drops a custom text otherwise); a failure (FLOW_FAIL, made by
@@ -24,5 +25,11 @@ sfsistat action_apply(SMFICTX *ctx, const struct flow_result *res);
  * fails the message, and the failure path logs it). */
 int action_add_headers(SMFICTX *ctx, const struct flow *f, char *why,
     size_t size);
+
+/* action_delete_headers - delete the occurrences idx[0..n) (1-based, as
+ * the MTA counts headers of that name) of header name; 0, or -1 when
+ * libmilter refused one, with which in why. */
+int action_delete_headers(SMFICTX *ctx, const char *name,
+    const unsigned *idx, unsigned n, char *why, size_t size);
 
 #endif

@@ -61,7 +61,7 @@ static const char *const root_options[] = {
 	"header_count_limit", "header_limit_reply", "private_codes", "list",
 	"rule", "dns_server", "dns_timeout", "dns_tries", "authserv_id",
 	"trusted_authserv_ids", "add_received_spf",
-	"add_authentication_results", "spool_path", "spool_min_free",
+	"add_authentication_results", "strip_authres", "spool_path", "spool_min_free",
 	"spool_min_inodes", "message_size_limit", "dnsbl",
 };
 
@@ -304,6 +304,7 @@ build_schema(void)
 			CFG_BOOL("add_received_spf", cfg_false, CFGF_NONE),
 			CFG_BOOL("add_authentication_results", cfg_false,
 			    CFGF_NONE),
+			CFG_STR("strip_authres", "auto", CFGF_NONE),
 			CFG_STR("spool_path", NULL, CFGF_NODEFAULT),
 			CFG_STR("spool_min_free", "100M", CFGF_NONE),
 			CFG_STR("message_size_limit", "0", CFGF_NONE),

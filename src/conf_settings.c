@@ -351,6 +351,15 @@ conf_build_checks(struct conf_loader *ld, cfg_t *cfg, struct policy *p)
 	c->received_spf = cfg_getbool(cfg, "add_received_spf");
 	c->authentication_results = cfg_getbool(cfg,
 	    "add_authentication_results");
+	text = cfg_getstr(cfg, "strip_authres");
+	if (strcmp(text, "auto") == 0)
+		c->strip_authres = c->authentication_results;
+	else if (strcmp(text, "yes") == 0)
+		c->strip_authres = true;
+	else if (strcmp(text, "no") != 0)
+		conf_report(ld, REGISTRY_ERROR, root_at(ld, cfg,
+		    "strip_authres"), "strip_authres \"%s\": use auto (yes when "
+		    "add_authentication_results is on), yes or no", text);
 	if (c->received_spf || c->authentication_results)
 		c->needed |= 1u << CHECK_SPF;
 	if (c->authentication_results)

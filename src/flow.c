@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checks/authres.h"
 #include "checks/runner.h"
 #include "log.h"
 
@@ -589,4 +590,24 @@ flow_stage(struct flow *f, enum stage stage, struct flow_result *out)
 		break;
 	}
 	return FLOW_CONTINUE;
+}
+
+int
+flow_authres_to_strip(struct flow *f, unsigned *idx)
+{
+	const struct checks_config *c = policy_checks(f->policy);
+	char client[300];
+	int n;
+
+	if (!policy_strips_authres(f->policy) || c->authserv_id == NULL)
+		return 0;
+	n = authres_claiming(f->session->headers, f->session->nheaders,
+	    c->authserv_id, idx, FLOW_MAX_STRIPPED);
+	if (n > 0)
+		log_info("%s: client=%s stage=eom removed=%d "
+		    "header=Authentication-Results authserv-id=%s "
+		    "reason=\"claims our authserv-id\"", queue_id(f->session),
+		    client_text(f->session, client, sizeof(client)), n,
+		    c->authserv_id);
+	return n;
 }

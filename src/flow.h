@@ -135,6 +135,17 @@ void flow_end_message(struct flow *f);
 /* flow_headers - the headers to add at end of message, and how many. */
 const struct flow_header *flow_headers(const struct flow *f, unsigned *n);
 
+/* The most forged Authentication-Results headers one message may carry;
+ * more fail the message. */
+#define FLOW_MAX_STRIPPED 32
+
+/* flow_authres_to_strip - when the policy strips them, the 1-based
+ * indexes (among the message's Authentication-Results headers) of those
+ * that claim replymilter's own authserv-id, into idx (FLOW_MAX_STRIPPED
+ * of room), logged once; how many (0 when the policy keeps them), or -1
+ * when there are more than fit. */
+int flow_authres_to_strip(struct flow *f, unsigned *idx);
+
 /* flow_pending - whether a decision taken at connect still waits. */
 bool flow_pending(const struct flow *f);
 

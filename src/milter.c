@@ -209,7 +209,7 @@ stages_needed(const struct policy *p)
 	if (policy_needs(p, COND_RCPT) || policy_needs(p, COND_RCPT_DOMAIN) ||
 	    policy_needs(p, COND_RCPT_COUNT))
 		mask |= 1u << STAGE_RCPT;
-	if (policy_needs(p, COND_HEADER))
+	if (policy_needs(p, COND_HEADER) || policy_strips_authres(p))
 		mask |= 1u << STAGE_HEADER;
 	if (policy_needs(p, COND_BODY) || policy_needs(p, COND_SIZE))
 		mask |= 1u << STAGE_BODY;
@@ -312,7 +312,8 @@ on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	/* Body rules run at end of message; once the kept part is full and
 	 * no rule needs the size, the rest of the body can be skipped. */
 	want |= SMFIP_SKIP;
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_SETSYMLIST |
+	    (policy_strips_authres(p) ? SMFIF_CHGHDRS : 0));
 	*pf1 = f1 & want;
 	c->nr_header = (*pf1 & SMFIP_NR_HDR) != 0;
 	c->can_skip = (*pf1 & SMFIP_SKIP) != 0;
@@ -516,11 +517,23 @@ on_eom(SMFICTX *ctx)
 	if (flow_stage(c->flow, STAGE_BODY, &res) == FLOW_CONTINUE)
 		flow_stage(c->flow, STAGE_EOM, &res);
 	rc = action_apply(ctx, &res);
-	/* A header that cannot be added fails the message: never pass it on
-	 * without the mark a rule asked for. */
-	if ((rc == SMFIS_CONTINUE || rc == SMFIS_ACCEPT) &&
-	    action_add_headers(ctx, c->flow, why, sizeof(why)) != 0)
-		rc = fail(ctx, c, STAGE_EOM, FLOW_FAIL_MILTER, why);
+	/* A header that cannot be added or removed fails the message: never
+	 * pass it on without the mark a rule asked for, or with a forged
+	 * one.  Removals first, so that our own A-R header, inserted on top,
+	 * is never counted among those the MTA numbers. */
+	if (rc == SMFIS_CONTINUE || rc == SMFIS_ACCEPT) {
+		unsigned idx[FLOW_MAX_STRIPPED];
+		int n = flow_authres_to_strip(c->flow, idx);
+
+		if (n < 0)
+			rc = fail(ctx, c, STAGE_EOM, FLOW_FAIL_LIMIT, "more than "
+			    "32 Authentication-Results headers claim our "
+			    "authserv-id");
+		else if (action_delete_headers(ctx, "Authentication-Results",
+		    idx, (unsigned)n, why, sizeof(why)) != 0 ||
+		    action_add_headers(ctx, c->flow, why, sizeof(why)) != 0)
+			rc = fail(ctx, c, STAGE_EOM, FLOW_FAIL_MILTER, why);
+	}
 	flow_end_message(c->flow);
 	return rc;
 }
@@ -559,7 +572,7 @@ milter_desc(void)
 	static struct smfiDesc desc = {
 		.xxfi_name = "replymilter",
 		.xxfi_version = SMFI_VERSION,
-		.xxfi_flags = SMFIF_ADDHDRS,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
 		.xxfi_connect = on_connect,
 		.xxfi_helo = on_helo,
 		.xxfi_envfrom = on_envfrom,

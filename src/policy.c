@@ -531,6 +531,12 @@ policy_checks(const struct policy *p)
 	return p->checks;
 }
 
+bool
+policy_strips_authres(const struct policy *p)
+{
+	return p->checks != NULL && p->checks->strip_authres;
+}
+
 unsigned
 policy_checks_needed(const struct policy *p)
 {

@@ -135,6 +135,11 @@ const char *policy_path(const struct policy *p);
  * when no rule reads a check. */
 const struct checks_config *policy_checks(const struct policy *p);
 
+/* policy_strips_authres - whether incoming Authentication-Results headers
+ * that claim replymilter's own authserv-id are deleted at end of message
+ * (the checks' authserv_id, strip_authres). */
+bool policy_strips_authres(const struct policy *p);
+
 /* policy_checks_needed - bit (1 << check_id) for each check a rule reads
  * or a trace header needs. */
 unsigned policy_checks_needed(const struct policy *p);

@@ -954,6 +954,37 @@ START_TEST(test_collect_next_message)
 END_TEST
 
 /* authres_suite - the suite. */
+/* test_claiming - which A-R headers claim an id: by their position among
+ * the A-R headers only, case ignored, comments skipped, unparsable ones
+ * included; more than max is -1. */
+START_TEST(test_claiming)
+{
+	static const struct session_header h[] = {
+		{ "Subject", "hello" },
+		{ "Authentication-Results", "mx.example.org; dkim=pass" },
+		{ "authentication-results", "other.example; spf=pass" },
+		{ "Authentication-Results", " (forged) MX.Example.ORG; dkim=pass" },
+		{ "Authentication-Results", "mx.example.org;;; not parsable" },
+		{ "Authentication-Results", "mx.example.org.evil; dkim=pass" },
+		{ "X-Authentication-Results", "mx.example.org; dkim=pass" },
+		{ "Authentication-Results", "mx.example.org" },
+	};
+	unsigned idx[8];
+
+	ck_assert_int_eq(authres_claiming(h, NELEM(h), "mx.example.org", idx,
+	    8), 4);
+	ck_assert_uint_eq(idx[0], 1);
+	ck_assert_uint_eq(idx[1], 3);
+	ck_assert_uint_eq(idx[2], 4);
+	ck_assert_uint_eq(idx[3], 6);
+	ck_assert_int_eq(authres_claiming(h, NELEM(h), "mx.example.org", idx,
+	    3), -1);
+	ck_assert_int_eq(authres_claiming(h, NELEM(h), "none.example", idx,
+	    8), 0);
+	ck_assert_int_eq(authres_claiming(h, 0, "mx.example.org", idx, 8), 0);
+}
+END_TEST
+
 static Suite *
 authres_suite(void)
 {
@@ -971,6 +1002,7 @@ authres_suite(void)
 	tcase_add_loop_test(tc, test_collect, 0,
 	    NELEM(collect_cases));
 	tcase_add_test(tc, test_collect_next_message);
+	tcase_add_test(tc, test_claiming);
 	suite_add_tcase(s, tc);
 	return s;
 }

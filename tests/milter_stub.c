@@ -75,6 +75,18 @@ smfi_setmlreply(SMFICTX *ctx, const char *basic, const char *xcode, ...)
 bool stub_refuse_headers;
 
 int
+smfi_chgheader(SMFICTX *ctx, char *name, int index, char *value)
+{
+	(void)name;
+	(void)index;
+	(void)value;
+	if (stub_refuse_headers)
+		return MI_FAILURE;
+	ctx->headers_deleted++;
+	return MI_SUCCESS;
+}
+
+int
 smfi_addheader(SMFICTX *ctx, char *name, char *value)
 {
 	(void)name;

@@ -5,7 +5,8 @@
  * milter_desc() directly with a context of its own: smfi_getsymval answers
  * from the context's macro table, smfi_setpriv/getpriv keep the private
  * pointer, and smfi_setreply, smfi_setmlreply, smfi_addheader and
- * smfi_insheader record what the milter asked for, for the test to read.
+ * smfi_insheader and smfi_chgheader record what the milter asked for, for
+ * the test to read.
  * Nothing is allocated: the context is the caller's.
  */
 #ifndef REPLYMILTER_TESTS_MILTER_STUB_H
@@ -26,6 +27,7 @@ struct smfi_str {
 	char text[STUB_TEXT_MAX];	/* the first line */
 	unsigned nlines;
 	unsigned headers_added;
+	unsigned headers_deleted;	/* smfi_chgheader(..., NULL) */
 };
 
 /* While true, smfi_addheader and smfi_insheader refuse (MI_FAILURE), as

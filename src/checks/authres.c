@@ -660,6 +660,54 @@ dkim_result(const struct authres *ar)
 	    check_result(CHECK_DKIM, best);
 }
 
+/* leading_id - the authserv-id at the start of an A-R value, read as the
+ * parser does its first token (CFWS skipped), into buf; buf, or NULL when
+ * there is none. */
+static const char *
+leading_id(const char *v, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (;;) {
+		while (rfc5322_is_wsp(*v))
+			v++;
+		if (*v != '(')
+			break;
+		if ((v = rfc5322_comment_end(v)) == NULL)
+			return NULL;
+	}
+	while (*v != '\0' && *v != ';' && *v != '(' && !rfc5322_is_wsp(*v)) {
+		if (n + 1 >= size)
+			return NULL;
+		buf[n++] = *v++;
+	}
+	buf[n] = '\0';
+	return n > 0 ? buf : NULL;
+}
+
+int
+authres_claiming(const struct session_header *headers, size_t nheaders,
+    const char *id, unsigned *idx, unsigned max)
+{
+	char buf[AUTHRES_TOKEN_MAX];
+	unsigned occurrence = 0, n = 0;
+
+	for (size_t i = 0; i < nheaders; i++) {
+		const char *got;
+
+		if (!ieq(headers[i].name, AUTHRES_HEADER))
+			continue;
+		occurrence++;
+		if ((got = leading_id(headers[i].value, buf, sizeof(buf))) ==
+		    NULL || !ieq(got, id))
+			continue;
+		if (n == max)
+			return -1;
+		idx[n++] = occurrence;
+	}
+	return (int)n;
+}
+
 /* is_trusted - whether id is one of the ntrusted ids, without case. */
 static bool
 is_trusted(const char *id, const char *const *trusted, unsigned ntrusted)

@@ -69,4 +69,12 @@ struct authres_facts {
 void authres_collect(const struct session_header *headers, size_t nheaders,
     const char *const *trusted, unsigned ntrusted, struct authres_facts *out);
 
+/* authres_claiming - the 1-based indexes, among the Authentication-Results
+ * headers of headers[0..nheaders), of those whose authserv-id is id
+ * (ASCII case ignored; read lexically, so a header that does not parse
+ * but claims id counts too), into idx; how many, or -1 when more than
+ * max do. */
+int authres_claiming(const struct session_header *headers, size_t nheaders,
+    const char *id, unsigned *idx, unsigned max);
+
 #endif

@@ -50,6 +50,9 @@ struct checks_config {
 	char *authserv_id;		/* ours, for the trace headers */
 	bool received_spf;
 	bool authentication_results;
+	/* Delete incoming Authentication-Results headers that claim our
+	 * authserv_id (RFC 8601 section 5). */
+	bool strip_authres;
 	unsigned needed;		/* bit per check id the rules read */
 };
 

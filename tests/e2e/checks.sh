@@ -244,10 +244,15 @@ rm_case "SPF: client 127.0.0.1 (no XCLIENT), MAIL FROM user@fail.spf.test: libsp
 	"MAIL RCPT" "MAIL 250 2.1.0 Ok
 RCPT 250 2.1.5 Ok" --from user@fail.spf.test --quit-after RCPT
 
+# The client also sends an A-R header forged in replymilter's name (RFC 8601
+# section 5): strip_authres = auto removes it, as add_authentication_results
+# is on.
+ar_forged="Authentication-Results: replymilter.example.test; dkim=pass header.d=pass.spf.test (forged)"
 mark=$(rm_log_mark)
 xcase_re "SPF pass: client 192.0.2.10, MAIL FROM user@pass.spf.test: delivered" \
 	"MAIL RCPT DOT" '^DOT 250 2\.0\.0 Ok: queued as [0-9A-Za-z]+$' 192.0.2.10 \
-	--from user@pass.spf.test --header "Subject: e2e-spf-pass-$tag"
+	--from user@pass.spf.test --header "Subject: e2e-spf-pass-$tag" \
+	--add-header "$ar_forged"
 expect_line "$RM_OUT" "MAIL 250 2.1.0 Ok" "SPF pass: MAIL accepted"
 e2e_check "SPF pass: no decision logged" \
 	test -z "$(rm_log_since "$mark" | grep ' action=')"
@@ -260,6 +265,10 @@ expect_line "$msg" 'Authentication-Results: replymilter.example.test; spf=pass s
 	"trace: Authentication-Results (spf, iprev) in the delivered message"
 e2e_check "trace: one Received-SPF and one Authentication-Results" test \
 	"$(printf '%s\n' "$msg" | grep -Ec '^(Received-SPF|Authentication-Results):')" = 2
+expect_no_reply "$msg" '\(forged\)' \
+	"forged A-R claiming replymilter.example.test: removed (strip_authres)"
+rm_expect_log "$mark" 'replymilter: @QID@: client=[192.0.2.10][192.0.2.10] stage=eom removed=1 header=Authentication-Results authserv-id=replymilter.example.test reason="claims our authserv-id"' \
+	"log: the forged A-R header's removal"
 rm_table_add "SPF pass: trace headers in the delivered message" \
 	"$(printf '%s\n' "$msg" | grep -E '^(Received-SPF|Authentication-Results):')"
 
