@@ -59,7 +59,7 @@ static const char *const root_options[] = {
 	"log_level", "on_failure", "timeout", "disclose", "soft_bounce",
 	"reply_id", "dry_run_header", "body_limit", "header_limit",
 	"header_count_limit", "header_limit_reply", "private_codes", "list",
-	"rule", "dns_server", "dns_timeout", "dns_tries", "authserv_id",
+	"rule", "dns_server", "dns_timeout", "dns_tries", "dns_budget", "authserv_id",
 	"trusted_authserv_ids", "add_received_spf",
 	"add_authentication_results", "strip_authres", "spool_path", "spool_min_free",
 	"spool_min_inodes", "message_size_limit", "dnsbl",

@@ -31,6 +31,7 @@ const struct conf_int_option conf_int_options[] = {
 	{ "header_count_limit",	1000,	1,	100000,		"headers" },
 	{ "dns_timeout",	5,	1,	60,		"seconds" },
 	{ "dns_tries",		2,	1,	5,		NULL },
+	{ "dns_budget",		20,	1,	600,		"seconds" },
 	{ "spool_min_inodes",	1000,	0,	INT_MAX,	"inodes" },
 	{ NULL,			0,	0,	0,		NULL },
 };
@@ -369,6 +370,20 @@ conf_build_checks(struct conf_loader *ld, cfg_t *cfg, struct policy *p)
 		    (1u << CHECK_DKIM);
 	timeout = setting_int(ld, cfg, "dns_timeout");
 	tries = setting_int(ld, cfg, "dns_tries");
+	c->dns_budget_ms = (unsigned)setting_int(ld, cfg, "dns_budget") * 1000u;
+	/* contrib/postfix/main.cf and contrib/sendmail/replymilter.mc give
+	 * the milter 30 s a command: a stage that waits longer for DNS is
+	 * cut off by the MTA (milter_default_action), not by replymilter. */
+	if (c->dns_budget_ms >= 30000u)
+		conf_report(ld, REGISTRY_WARNING, root_at(ld, cfg,
+		    "dns_budget"), "dns_budget %u: the shipped Postfix and "
+		    "Sendmail settings give a milter 30 seconds a command; "
+		    "keep it under that (default 20)", c->dns_budget_ms / 1000);
+	if (timeout * tries * 1000 > (long)c->dns_budget_ms)
+		conf_report(ld, REGISTRY_WARNING, root_at(ld, cfg,
+		    "dns_timeout"), "dns_timeout %ld x dns_tries %ld is more "
+		    "than dns_budget %u: one slow query can spend a stage's "
+		    "whole budget", timeout, tries, c->dns_budget_ms / 1000);
 	if ((c->dns = dns_new(server, (unsigned)timeout * 1000u,
 	    (unsigned)tries, err, sizeof(err))) == NULL)
 		conf_report(ld, REGISTRY_ERROR, root_at(ld, cfg, "dns_server"),

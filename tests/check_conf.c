@@ -779,6 +779,14 @@ static const struct conf_case {
 	{ "bad dns_timeout",
 	    "/* x */\ndns_timeout = 61\n", { { NULL, NULL } }, REGISTRY_ERROR,
 	    "dns_timeout 61: give seconds from 1 to 60", 2, NULL },
+	{ "dns_budget at the MTAs' milter timeout",
+	    "dns_budget = 30\n", { { NULL, NULL } }, REGISTRY_WARNING,
+	    "dns_budget 30: the shipped Postfix and Sendmail settings give a "
+	    "milter 30 seconds a command", 1, NULL },
+	{ "one slow query spends the budget",
+	    "\ndns_timeout = 10\ndns_tries = 3\n", { { NULL, NULL } },
+	    REGISTRY_WARNING, "dns_timeout 10 x dns_tries 3 is more than "
+	    "dns_budget 20", 2, NULL },
 	{ "bad strip_authres",
 	    "strip_authres = \"maybe\"\n", { { NULL, NULL } }, REGISTRY_ERROR,
 	    "strip_authres \"maybe\": use auto", 1, NULL },

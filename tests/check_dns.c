@@ -476,6 +476,40 @@ START_TEST(test_timeout)
 }
 END_TEST
 
+/* test_budget - once a stage's DNS budget is spent, lookups answer
+ * TEMPFAIL at once without a query and are not cached; a query under way
+ * finishes; with the deadline ended the server is asked again.  Told by
+ * the clock: the black hole's query count also sees unbound's own late
+ * retries from the test before. */
+START_TEST(test_budget)
+{
+	struct dns_cache *c = dns_cache_new();
+	struct in_addr a[4];
+	unsigned n;
+	char name[64];
+	double t0 = now(), dt;
+
+	/* 1.5 s of budget, queries of 1 s: two are sent, the rest are not. */
+	dns_deadline_begin(1500);
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "budget%d.dns.test", i);
+		ck_assert_int_eq(dns_a(dns_hole, c, name, a, 4, &n),
+		    DNS_TEMPFAIL);
+	}
+	dns_deadline_end();
+	dt = now() - t0;
+	ck_assert_msg(dt > 1.9 && dt < 2.8, "six lookups took %.2f s (6 s "
+	    "without the budget)", dt);
+	/* A name skipped for the budget was not cached: asked now. */
+	t0 = now();
+	ck_assert_int_eq(dns_a(dns_hole, c, "budget5.dns.test", a, 4, &n),
+	    DNS_TEMPFAIL);
+	dt = now() - t0;
+	ck_assert_msg(dt > 0.9, "the skipped name was cached (%.2f s)", dt);
+	dns_cache_free(c);
+}
+END_TEST
+
 START_TEST(test_timeout_forwarded)
 {
 	struct dns_cache *c = dns_cache_new();
@@ -1113,6 +1147,7 @@ dns_suite(void)
 	tcase_add_test(tc, test_raw);
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_timeout_forwarded);
+	tcase_add_test(tc, test_budget);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_ipv6_server);

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arena.h"
 #include "log.h"
@@ -612,6 +613,31 @@ fail:
 	e->records = NULL;
 }
 
+/* This thread's deadline, in CLOCK_MONOTONIC milliseconds; 0: none. */
+static _Thread_local uint64_t deadline_ms;
+
+/* monotonic_ms - now, in milliseconds of CLOCK_MONOTONIC. */
+static uint64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void
+dns_deadline_begin(unsigned budget_ms)
+{
+	deadline_ms = budget_ms > 0 ? monotonic_ms() + budget_ms : 0;
+}
+
+void
+dns_deadline_end(void)
+{
+	deadline_ms = 0;
+}
+
 /* query - ask d's server for (key, type) into e (status, packet). */
 static void
 query(const struct dns *d, struct dns_cache *c, struct dns_entry *e)
@@ -681,6 +707,13 @@ lookup(const struct dns *d, struct dns_cache *c, const char *name,
 	e->len = 0;
 	e->n = 0;
 	e->records = NULL;
+	if (deadline_ms != 0 && monotonic_ms() >= deadline_ms) {
+		/* The stage's time is spent: no query, and nothing cached. */
+		e->status = DNS_TEMPFAIL;
+		log_debug("dns: %s %s: not asked, the stage's DNS budget is "
+		    "spent", e->name, type_name(e->type));
+		return e;
+	}
 	query(d, c, e);
 	e->next = c->buckets[hash % c->nbuckets];
 	c->buckets[hash % c->nbuckets] = e;

@@ -51,6 +51,17 @@ struct dns_mx {
 struct dns *dns_new(const char *server, unsigned timeout_ms, unsigned tries,
     char *err, size_t errsize);
 
+/* dns_deadline_begin - from now on, for budget_ms (0: no limit), this
+ * thread's lookups may ask the server; once the budget is spent, a lookup
+ * that is not cached answers DNS_TEMPFAIL at once, without a query, and
+ * is not cached (the next stage's budget may ask again).  A query under
+ * way finishes its tries, so the budget may be passed by one query.
+ * dns_deadline_end - no limit again.  The checks' runner brackets each
+ * stage with them, so the stage's DNS work stays inside the MTA's milter
+ * timeout. */
+void dns_deadline_begin(unsigned budget_ms);
+void dns_deadline_end(void);
+
 /* dns_free - release; NULL is harmless. */
 void dns_free(struct dns *d);
 

@@ -219,12 +219,11 @@ run_eoh(const struct checks_config *c, struct checks_state *st,
 	    nfailed > 1 ? "fail" : "pass"));
 }
 
-int
-checks_run(const struct checks_config *c, struct checks_state *st,
+/* run_stage - the checks due at stage; 0, or -1 when out of memory. */
+static int
+run_stage(const struct checks_config *c, struct checks_state *st,
     enum stage stage, struct session *s)
 {
-	if (c == NULL || c->needed == 0)
-		return 0;
 	switch (stage) {
 	case STAGE_CONNECT:
 		run_connect(c, st, s);
@@ -256,6 +255,20 @@ checks_run(const struct checks_config *c, struct checks_state *st,
 		break;
 	}
 	return 0;
+}
+
+int
+checks_run(const struct checks_config *c, struct checks_state *st,
+    enum stage stage, struct session *s)
+{
+	int rc;
+
+	if (c == NULL || c->needed == 0)
+		return 0;
+	dns_deadline_begin(c->dns_budget_ms);
+	rc = run_stage(c, st, stage, s);
+	dns_deadline_end();
+	return rc;
 }
 
 unsigned

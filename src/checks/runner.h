@@ -54,6 +54,7 @@ struct checks_config {
 	 * authserv_id (RFC 8601 section 5). */
 	bool strip_authres;
 	unsigned needed;		/* bit per check id the rules read */
+	unsigned dns_budget_ms;		/* DNS time a stage may spend; 0: none */
 };
 
 struct checks_state;
