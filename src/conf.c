@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* -------------------------------------------------------------------------
  * Diagnostics and small helpers.
@@ -59,6 +60,38 @@ conf_report(struct conf_loader *ld, enum registry_severity sev,
 	else if (sev == REGISTRY_WARNING)
 		ld->counts.warnings++;
 	ld->diag(ld->arg, sev, where.file, where.line, msg);
+}
+
+/* conf_warn_writable - a warning at where when path or its folder lets any
+ * local user change the policy: the file writable by others, or the folder
+ * writable by others without the sticky bit (the file can be replaced). */
+void
+conf_warn_writable(struct conf_loader *ld, struct conf_where where,
+    const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & S_IWOTH) != 0) {
+		conf_report(ld, REGISTRY_WARNING, where, "%s is writable by any "
+		    "user (mode %04o): anyone on this host can change the "
+		    "policy; run chmod o-w %s", path,
+		    (unsigned)(st.st_mode & 07777), path);
+		return;
+	}
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (stat(dir, &st) == 0 && (st.st_mode & S_IWOTH) != 0 &&
+	    (st.st_mode & S_ISVTX) == 0)
+		conf_report(ld, REGISTRY_WARNING, where, "%s is in %s, which "
+		    "any user can write to (mode %04o): anyone on this host "
+		    "can replace it; run chmod o-w %s", path, dir,
+		    (unsigned)(st.st_mode & 07777), dir);
 }
 
 /* conf_oom - report running out of memory, once; NULL, for returning. */
@@ -202,6 +235,9 @@ conf_load(const char *path, conf_diag_fn *diag, void *arg,
 		    rerr.line }, "%s", rerr.message);
 		goto out;
 	}
+	for (size_t i = 0; i < confread_nfiles(ld.text); i++)
+		conf_warn_writable(&ld, (struct conf_where){
+		    confread_file(ld.text, i), 0 }, confread_file(ld.text, i));
 	if ((unclosed = confread_unclosed(ld.text, &in_string)) != 0) {
 		/* libconfuse would take the end of the file for the '}'. */
 		conf_report(&ld, REGISTRY_ERROR, conf_at(&ld, (int)unclosed),

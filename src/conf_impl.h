@@ -108,6 +108,11 @@ void *conf_oom(struct conf_loader *ld);
 /* conf_strdup - a copy of s ("" for NULL), or NULL after conf_oom. */
 char *conf_strdup(struct conf_loader *ld, const char *s);
 
+/* conf_warn_writable - a warning at where when path (a config or list
+ * file the policy comes from) or its folder lets any local user change it. */
+void conf_warn_writable(struct conf_loader *ld, struct conf_where where,
+    const char *path);
+
 /* conf_did_you_mean - "; did you mean \"best\"?" into buf, or "" when best
  * is NULL; returns buf. */
 const char *conf_did_you_mean(const char *best, char *buf, size_t size);

@@ -123,6 +123,7 @@ conf_build_lists(struct conf_loader *ld, cfg_t *cfg, struct policy *p)
 			else
 				snprintf(full, sizeof(full), "%.*s/%s",
 				    (int)(slash - from), from, file);
+			conf_warn_writable(ld, conf_at(ld, fline), full);
 			errno = 0;
 			/* conf_list_error reports bad lines (errno EINVAL); a
 			 * file that cannot be read only sets errno. */

@@ -1082,6 +1082,79 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
+/* test_writable - a config, or a list file, any local user could change
+ * (the file writable by others, or its folder without the sticky bit) is
+ * warned about, naming the fix; the policy still loads. */
+START_TEST(test_writable)
+{
+	struct diags *d = calloc(1, sizeof(*d));
+	struct fixture f;
+	struct policy *p;
+	const char *conf, *list;
+
+	ck_assert_ptr_nonnull(d);
+	fixture_new(&f);
+	list = fixture_write(&f, "senders.txt", "bad@example.org\n");
+	conf = fixture_write(&f, "main.conf",
+	    "list \"bad\" { type = address\n file = \"senders.txt\" }\n"
+	    "rule \"r\" { stage = mail\n sender = list:bad\n"
+	    " reply = \"5.7.1\" }\n");
+
+	/* Private files in a private folder: nothing to say. */
+	ck_assert_int_eq(chmod(f.dir, 0700), 0);
+	ck_assert_int_eq(chmod(conf, 0644), 0);
+	ck_assert_int_eq(chmod(list, 0644), 0);
+	p = conf_load(conf, diag_note, d, &d->counts);
+	ck_assert_msg(p != NULL && d->counts.warnings == 0, "%s",
+	    diags_text(d));
+	policy_free(p);
+
+	/* The config writable by others. */
+	memset(d, 0, sizeof(*d));
+	ck_assert_int_eq(chmod(conf, 0666), 0);
+	p = conf_load(conf, diag_note, d, &d->counts);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_msg(d->counts.warnings == 1 && strstr(d->d[0].msg,
+	    "main.conf is writable by any user (mode 0666)") != NULL &&
+	    strstr(d->d[0].msg, "run chmod o-w ") != NULL, "%s",
+	    diags_text(d));
+	ck_assert_str_eq(d->d[0].file, conf);
+	policy_free(p);
+
+	/* The list file writable by others: warned at the line naming it. */
+	memset(d, 0, sizeof(*d));
+	ck_assert_int_eq(chmod(conf, 0644), 0);
+	ck_assert_int_eq(chmod(list, 0646), 0);
+	p = conf_load(conf, diag_note, d, &d->counts);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_msg(d->counts.warnings == 1 && strstr(d->d[0].msg,
+	    "senders.txt is writable by any user (mode 0646)") != NULL &&
+	    d->d[0].line == 2, "%s", diags_text(d));
+	policy_free(p);
+
+	/* The folder writable by all without the sticky bit: both files
+	 * could be replaced; with the sticky bit (as /tmp) they cannot. */
+	memset(d, 0, sizeof(*d));
+	ck_assert_int_eq(chmod(list, 0644), 0);
+	ck_assert_int_eq(chmod(f.dir, 0777), 0);
+	p = conf_load(conf, diag_note, d, &d->counts);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_msg(d->counts.warnings == 2 && strstr(d->d[0].msg,
+	    "which any user can write to (mode 0777)") != NULL, "%s",
+	    diags_text(d));
+	policy_free(p);
+	memset(d, 0, sizeof(*d));
+	ck_assert_int_eq(chmod(f.dir, 01777), 0);
+	p = conf_load(conf, diag_note, d, &d->counts);
+	ck_assert_msg(p != NULL && d->counts.warnings == 0, "%s",
+	    diags_text(d));
+	policy_free(p);
+
+	fixture_free(&f);
+	free(d);
+}
+END_TEST
+
 /* test_defaults - an empty config loads with the documented defaults. */
 START_TEST(test_defaults)
 {
@@ -1258,6 +1331,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_all_errors_in_one_run);
 	tcase_add_test(tc, test_nesting_too_deep);
 	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_writable);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("grammar");
 	tcase_add_test(tc, test_defaults);

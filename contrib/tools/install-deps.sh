@@ -18,8 +18,10 @@ build="build-essential autoconf automake pkg-config libmilter-dev libconfuse-dev
 # the daemon under valgrind); python3 reads Sendmail's log and parses JSON;
 # clang builds with warnings as errors;
 # unbound serves the DNS zones the checks' tests query, on loopback only;
-# jq and gawk read the benchmark's results (make bench).
-tests="postfix swaks miltertest valgrind python3 clang procps iproute2 util-linux m4 libwrap0 apt dpkg unbound jq gawk"
+# jq and gawk read the benchmark's results (make bench);
+# systemd gives systemd-analyze, which checks the shipped unit (no systemd
+# need run).
+tests="postfix swaks miltertest valgrind python3 clang procps iproute2 util-linux m4 libwrap0 apt dpkg unbound jq gawk systemd"
 
 pkgs=$build
 [ "${1:-}" = "--test" ] && pkgs="$build $tests"
