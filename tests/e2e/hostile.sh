@@ -3,15 +3,19 @@
 # tests/e2e/hostile.sh - hostile SMTP peers through a real Postfix and a
 # real Sendmail: HELO names, senders, recipients and headers with '%',
 # format-looking "%s" and "%n", 8-bit bytes (UTF-8 and invalid ones such
-# as \xff), NUL, bare CR and LF, and 10 kB lengths, against a policy whose
-# replies echo those values (tests/e2e/conf/hostile.conf).
+# as \xff), NUL, bare CR and LF, and 10 kB lengths, and a DNSBL TXT record
+# with '%', quotes, 8-bit bytes, a NUL and 1 kB, against a policy whose
+# replies echo those values (tests/e2e/conf/hostile.conf.in).
 #
-# It starts replymilter on a unix socket, a private loopback Postfix (the
+# It starts the test DNS server (tests/dns/server.sh: unbound with the
+# zones of tests/dns/unbound.conf.in, where hostile-bl.test lists
+# 127.0.0.1), replymilter on a unix socket, a private loopback Postfix (the
 # lines of contrib/postfix/main.cf) and a private loopback Sendmail (the
 # lines of contrib/sendmail/replymilter.mc, unpacked, never installed: see
 # lib/sendmail.sh) in front of it, and runs every case through both with
-# lib/rawsmtp.py, which sends the bytes as they are and checks every reply
-# line the client reads: a code, " " or "-", printable ASCII only,
+# lib/rawsmtp.py (the DNSBL case on a second listener of each MTA, named
+# hostile-bl in {daemon_name}), which sends the bytes as they are and
+# checks every reply line the client reads: a code, " " or "-", printable ASCII only,
 # CRLF-terminated, no bare CR or LF, at most 512 octets (RFC 5321
 # 4.5.3.1.5).  For each case it also checks the line of the stage under
 # test: an enhanced status code, the rule's 550 5.7.1 when the MTA passed
@@ -32,7 +36,8 @@
 # every exit path (E2E_KEEP=1 keeps the files).
 #
 # Debian packages: those of tests/e2e/postfix.sh and tests/e2e/sendmail.sh
-#   (swaks is not needed here; python3 is: the raw SMTP client).
+#   (swaks is not needed here; python3 is: the raw SMTP client and the DNS
+#   server's helper), unbound.
 # Needs: root (Postfix; unshare -m -u for Sendmail); exits 77 (skip) when
 #   not root.  Anything else missing is a failure.
 #
@@ -58,6 +63,9 @@ fi
 . "$here/lib/sendmail.sh"
 . "$here/lib/replymilter.sh"
 . "$here/lib/cases.sh"
+DNS_SERVER_SRCDIR=$top/tests/dns
+# shellcheck source=../dns/server.sh
+. "$top/tests/dns/server.sh"
 
 started=$SECONDS
 e2e_require python3 python3
@@ -83,10 +91,22 @@ done
 sendmail_fetch "${E2E_CACHE:-${HOME:-/root}/.cache/replymilter-e2e}/sendmail" ||
 	e2e_bail "cannot fetch Sendmail (sendmail-bin, -base, -cf)"
 
-rm_start "$here/conf/hostile.conf"
+dnsdir=$(e2e_mkdir dns) || e2e_bail "cannot create $E2E_TMP/dns"
+e2e_cleanup_add dns_server_stop "$dnsdir"
+dns_server_start "$dnsdir" "$$" || e2e_bail "the test DNS server did not start"
+dns_port=$(cat -- "$dnsdir/port")
+conf=$E2E_TMP/hostile.conf
+sed -e "s|@DNS_PORT@|$dns_port|g" -- "$here/conf/hostile.conf.in" >"$conf" ||
+	e2e_bail "cannot write $conf"
+grep -q '@[A-Z_]*@' "$conf" && e2e_bail "$conf: a placeholder is left"
+rm_start "$conf"
 
 pf=$E2E_TMP/postfix
 pf_port=$(e2e_free_port) || e2e_bail "no free port"
+pf_port_bl=$(e2e_free_port) || e2e_bail "no free port"
+POSTFIX_MASTER_EXTRA="127.0.0.1:$pf_port_bl inet n - n - - smtpd
+  -o milter_macro_daemon_name=hostile-bl"
+export POSTFIX_MASTER_EXTRA
 extra="$(grep -Ev '^[[:space:]]*(#|$)' "$pf_snippet" |
 	sed "s|unix:/run/replymilter/replymilter.sock|unix:$RM_SOCK|")
 default_transport = sink
@@ -96,14 +116,19 @@ virtual_transport = sink"
 e2e_cleanup_add postfix_stop "$pf"
 postfix_start "$pf" "$pf_port" "unix:$RM_SOCK" "$extra" ||
 	e2e_bail "Postfix did not start"
+e2e_wait_port 127.0.0.1 "$pf_port_bl" 15 || e2e_bail "no second listener on $pf_port_bl"
 pf_version=$(postconf -c "$pf/etc" -h mail_version)
 
 sm=$E2E_TMP/sendmail
 sm_port=$(e2e_free_port) || e2e_bail "no free port"
+sm_port_bl=$(e2e_free_port) || e2e_bail "no free port"
+SENDMAIL_MC_EXTRA="DAEMON_OPTIONS(\`Port=$sm_port_bl, Addr=127.0.0.1, Family=inet, Name=hostile-bl')dnl"
+export SENDMAIL_MC_EXTRA
 SENDMAIL_MILTER_MC=$(sed "s|unix:/run/replymilter/replymilter.sock|unix:$RM_SOCK|" "$sm_snippet")
 export SENDMAIL_MILTER_MC
 e2e_cleanup_add sendmail_stop "$sm"
 sendmail_start "$sm" "$sm_port" "unix:$RM_SOCK" || e2e_bail "Sendmail did not start"
+e2e_wait_port 127.0.0.1 "$sm_port_bl" 15 || e2e_bail "no second listener on $sm_port_bl"
 sm_version=$(sed -n 's/^DZ//p' "$sm/etc/sendmail.cf")
 e2e_note "Postfix $pf_version on 127.0.0.1:$pf_port, Sendmail ${sm_version:-?} on 127.0.0.1:$sm_port"
 
@@ -160,11 +185,11 @@ hostile_case() {
 		expect_line "$out" "$(mta_reply "$expected")" "$label: the reply"
 	fi
 	rm_table_add "$1" "$(printf '%s\n' "$out" |
-		grep -Ev '^(CONNECT|EHLO 250|HELO 250|QUIT) ' | cut -c1-300)"
+		grep -Ev '^(CONNECT|QUIT) |^(EHLO|HELO) 250[ -]' | cut -c1-300)"
 }
 
 # hostile_cases - every case through the MTA of MTA_NAME, MTA_PORT,
-# MTA_ADDR_ECHO
+# MTA_PORT_BL (the listener named hostile-bl), MTA_ADDR_ECHO
 hostile_cases() {
 	local mail='MAIL FROM:<sender@example.com>'
 	local rcpt='RCPT TO:<rcpt@example.org>'
@@ -189,6 +214,7 @@ $mail"
 		"EHLO 500 5.5.2 Error: bad UTF-8 syntax" "$sm_badhelo" \
 		"EHLO h-\\xfft.example
 $mail"
+	# Postfix turns the CR into a space before the milter sees it.
 	hostile_case "HELO with a bare CR" \
 		"MAIL 550 5.7.1 HELO h-a b.example$why" "$sm_badhelo" \
 		"EHLO h-a\\rb.example
@@ -204,6 +230,19 @@ $mail"
 		"MAIL 550 5.7.1 HELO h-$(rep 98 a)...$why" "EHLO $sm_toolong" \
 		"EHLO h-$k10
 $mail"
+
+	# The DNSBL's TXT record (tests/dns/unbound.conf.in): '%', "%s",
+	# "%n", quotes, then UTF-8, \255, NUL and TAB (each byte a '?'), then
+	# 750 bytes more, cut at 100.  On the listener named hostile-bl only.
+	local txt port=$MTA_PORT
+	txt="100% \"q\" %s %n ?????<$(rep 79 x)..."
+
+	MTA_PORT=$MTA_PORT_BL
+	hostile_case "DNSBL TXT with '%', quotes, 8-bit, NUL, 1 kB" \
+		"MAIL 550 5.7.1 Listed by hostile-bl.test: $txt" = \
+		"$helo
+$mail"
+	MTA_PORT=$port
 
 	# Senders.
 	hostile_case "sender with '%', '%%', '%s', '%n'" \
@@ -320,6 +359,7 @@ hostile_after() {
 
 MTA_NAME=Postfix
 MTA_PORT=$pf_port
+MTA_PORT_BL=$pf_port_bl
 MTA_ADDR_ECHO=no
 mark=$(rm_log_mark)
 hostile_cases
@@ -331,6 +371,7 @@ RM_TABLE=()
 
 MTA_NAME=Sendmail
 MTA_PORT=$sm_port
+MTA_PORT_BL=$sm_port_bl
 MTA_ADDR_ECHO=yes
 hostile_cases
 hostile_after
