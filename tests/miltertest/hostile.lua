@@ -73,10 +73,14 @@ echo("HELO of 100 '%': every one doubled", "client.example.net",
     rep("%", 150), "<alice@example.net>", "<bob@example.org>", "echo-helo",
     none, "550 5.7.1 HELO " .. rep("%%", 100) .. "... of alice@example.net" ..
     why)
-echo("recipient and client name with CR, LF, 8-bit", "c-\r\n\255.example",
+-- The client name also tries to forge a log line: miltertest.sh checks
+-- that the log has no line "replymilter: warning: ...".
+echo("recipient and client name with CR, LF, 8-bit",
+    "c-\r\nreplymilter: warning: forged\255.example",
     "client.example.net", "<alice@example.net>",
     "<r-a\r\nb\255%n@example.org>", "echo-rcpt", none,
-    "550 5.7.1 Recipient r-a??b?%%n@example.org via c-???.example")
+    "550 5.7.1 Recipient r-a??b?%%n@example.org via " ..
+    "c-??replymilter: warning: forged?.example")
 echo("recipient and client name of 1,000 bytes", big, "client.example.net",
     "<alice@example.net>", "<" .. big .. "@example.org>", "echo-rcpt",
     none, "550 5.7.1 Recipient " .. rep("a", 100) .. "... via " ..
