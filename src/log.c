@@ -80,6 +80,11 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	len = vsnprintf(line, sizeof(line), fmt, ap);
 	if (len >= (int)sizeof(line))
 		memcpy(line + sizeof(line) - 4, "...", 4);
+	/* Values from the peer (a client name, a HELO name) may hold CR, LF
+	 * or other control bytes: one message stays one line. */
+	for (char *p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (sink_fn != NULL)
 		sink_fn(sink_arg, level, line);
 	if (level > log_get_level())

@@ -10,7 +10,9 @@
  * workers log; the destination and the sink are set only at start-up (and
  * by tests, before any thread logs).
  * Lines are bounded (LOG_LINE_MAX); a longer message is cut and marked with
- * "..." rather than dropped.
+ * "..." rather than dropped.  Control bytes (CR, LF, TAB, ESC, DEL...)
+ * become '?', so that a value from the peer cannot split a line or forge
+ * one; 8-bit bytes are kept.
  */
 #ifndef REPLYMILTER_LOG_H
 #define REPLYMILTER_LOG_H

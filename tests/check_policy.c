@@ -1567,6 +1567,23 @@ START_TEST(test_specific_logged)
 }
 END_TEST
 
+/* test_log_control_bytes - a CR, LF or other control byte from the peer
+ * (here a client name, as a milter at the protocol level can send it) must
+ * not split a log line or forge another one: each becomes '?'. */
+START_TEST(test_log_control_bytes)
+{
+	struct log_lines l = { 0 };
+
+	log_set_sink(log_note, &l);
+	log_msg(LOG_LEVEL_INFO, "client=%s[192.0.2.1] stage=rcpt",
+	    "c-\r\nreplymilter: warning: forged\t\x1b\x7f\xc3\xa9");
+	log_set_sink(NULL, NULL);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_str_eq(l.last, "client=c-??replymilter: warning: forged"
+	    "???\xc3\xa9[192.0.2.1] stage=rcpt");
+}
+END_TEST
+
 /* policy_suite - the cases above. */
 static Suite *
 policy_suite(void)
@@ -1581,6 +1598,7 @@ policy_suite(void)
 	tc = tcase_create("flow");
 	tcase_add_loop_test(tc, test_flow, 0, NELEM(flow_cases));
 	tcase_add_test(tc, test_hostile_values);
+	tcase_add_test(tc, test_log_control_bytes);
 	tcase_add_test(tc, test_fail);
 	tcase_add_test(tc, test_regex_error);
 	tcase_add_test(tc, test_header_padding);
