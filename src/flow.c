@@ -547,8 +547,17 @@ flow_stage(struct flow *f, enum stage stage, struct flow_result *out)
 			return flow_fail(f, stage, FLOW_FAIL_LIMIT, "more than "
 			    POLICY_MAX_EFFECTS_TEXT " add-header and dry-run "
 			    "rules matched at one stage", out);
+		if (v.failed != NULL) {
+			char why_rule[256];
+
+			/* The rule's name says where the admin should look. */
+			snprintf(why_rule, sizeof(why_rule), "rule %s: a "
+			    "condition could not be evaluated",
+			    policy_rule_name(v.failed));
+			return flow_fail(f, stage, FLOW_FAIL_CONDITION,
+			    why_rule, out);
+		}
 		return flow_fail(f, stage, FLOW_FAIL_CONDITION,
-		    v.failed != NULL ? "a condition could not be evaluated" :
 		    "evaluation failed", out);
 	case POLICY_NOMATCH:
 		return FLOW_CONTINUE;

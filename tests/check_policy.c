@@ -1492,6 +1492,37 @@ log_note(void *arg, enum log_level level, const char *line)
 	l->n++;
 }
 
+/* test_failure_names_rule - a condition that cannot be evaluated (a regex
+ * engine error) is logged with the rule's name, so the admin knows which
+ * rule to look at. */
+START_TEST(test_failure_names_rule)
+{
+	struct policy *p = load_ok("rule \"casino-subject\" {\nstage = rcpt\n"
+	    "rcpt = \"/^x@/\"\nreply = \"550 5.7.1 no\"\n}\n");
+	struct flow *f = flow_new(p);
+	struct flow_result *out = malloc(sizeof(*out));
+	struct log_lines l = { 0, "" };
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(out);
+	flow_run_checks(f, false);
+	apply(f, flow_session(f), "client mx.example 192.0.2.1\nmail a@b\n"
+	    "rcpt x@y.example");
+	log_set_sink(log_note, &l);
+	regexec_fail_with = REG_ESPACE;
+	ck_assert_int_eq(flow_stage(f, STAGE_RCPT, out), FLOW_FAIL);
+	regexec_fail_with = 0;
+	log_set_sink(NULL, NULL);
+	ck_assert_uint_ge(l.n, 1);
+	ck_assert_msg(strstr(l.last, "cause=condition failure=\"rule "
+	    "casino-subject: a condition could not be evaluated\"") != NULL,
+	    "%s", l.last);
+	free(out);
+	flow_free(f);
+	policy_unref(p);
+}
+END_TEST
+
 /* test_decision_logged - a decision is one log line with the rule, its
  * id, the stage and the reply. */
 START_TEST(test_decision_logged)
@@ -1607,6 +1638,7 @@ policy_suite(void)
 	tcase_add_test(tc, test_specific_logged);
 	tcase_add_test(tc, test_refcount);
 	tcase_add_test(tc, test_decision_logged);
+	tcase_add_test(tc, test_failure_names_rule);
 	suite_add_tcase(s, tc);
 	return s;
 }
