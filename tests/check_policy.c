@@ -1492,34 +1492,50 @@ log_note(void *arg, enum log_level level, const char *line)
 	l->n++;
 }
 
-/* test_failure_names_rule - a condition that cannot be evaluated (a regex
- * engine error) is logged with the rule's name, so the admin knows which
- * rule to look at. */
-START_TEST(test_failure_names_rule)
+/* rcpt_logged - the RCPT stage of config's policy for client
+ * mx.example[192.0.2.1], sender a@b and recipient x@y.example, with
+ * regexec(3) failing with regex_error (0: not) and the log caught in *l;
+ * the outcome. */
+static enum flow_outcome
+rcpt_logged(const char *config, int regex_error, struct log_lines *l)
 {
-	struct policy *p = load_ok("rule \"casino-subject\" {\nstage = rcpt\n"
-	    "rcpt = \"/^x@/\"\nreply = \"550 5.7.1 no\"\n}\n");
+	struct policy *p = load_ok(config);
 	struct flow *f = flow_new(p);
 	struct flow_result *out = malloc(sizeof(*out));
-	struct log_lines l = { 0, "" };
+	enum flow_outcome outcome;
 
 	ck_assert_ptr_nonnull(f);
 	ck_assert_ptr_nonnull(out);
 	flow_run_checks(f, false);
 	apply(f, flow_session(f), "client mx.example 192.0.2.1\nmail a@b\n"
 	    "rcpt x@y.example");
-	log_set_sink(log_note, &l);
-	regexec_fail_with = REG_ESPACE;
-	ck_assert_int_eq(flow_stage(f, STAGE_RCPT, out), FLOW_FAIL);
+	l->n = 0;
+	l->last[0] = '\0';
+	log_set_sink(log_note, l);
+	regexec_fail_with = regex_error;
+	outcome = flow_stage(f, STAGE_RCPT, out);
 	regexec_fail_with = 0;
 	log_set_sink(NULL, NULL);
+	free(out);
+	flow_free(f);
+	policy_unref(p);
+	return outcome;
+}
+
+/* test_failure_names_rule - a condition that cannot be evaluated (a regex
+ * engine error) is logged with the rule's name, so the admin knows which
+ * rule to look at. */
+START_TEST(test_failure_names_rule)
+{
+	struct log_lines l;
+
+	ck_assert_int_eq(rcpt_logged("rule \"casino-subject\" {\n"
+	    "stage = rcpt\nrcpt = \"/^x@/\"\nreply = \"550 5.7.1 no\"\n}\n",
+	    REG_ESPACE, &l), FLOW_FAIL);
 	ck_assert_uint_ge(l.n, 1);
 	ck_assert_msg(strstr(l.last, "cause=condition failure=\"rule "
 	    "casino-subject: a condition could not be evaluated\"") != NULL,
 	    "%s", l.last);
-	free(out);
-	flow_free(f);
-	policy_unref(p);
 }
 END_TEST
 
@@ -1527,27 +1543,15 @@ END_TEST
  * id, the stage and the reply. */
 START_TEST(test_decision_logged)
 {
-	struct policy *p = load_ok("rule \"r\" {\nstage = rcpt\nid = \"R-1\"\n"
-	    "reply = \"550 5.1.1 No such user %{rcpt}\"\n}\n");
-	struct flow *f = flow_new(p);
-	struct flow_result *out = malloc(sizeof(*out));
-	struct log_lines l = { 0, "" };
+	struct log_lines l;
 
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(out);
-	flow_run_checks(f, false);
-	apply(f, flow_session(f), "client mx.example 192.0.2.1\nmail a@b\n"
-	    "rcpt x@y.example");
-	log_set_sink(log_note, &l);
-	ck_assert_int_eq(flow_stage(f, STAGE_RCPT, out), FLOW_REJECT);
-	log_set_sink(NULL, NULL);
+	ck_assert_int_eq(rcpt_logged("rule \"r\" {\nstage = rcpt\n"
+	    "id = \"R-1\"\nreply = \"550 5.1.1 No such user %{rcpt}\"\n}\n",
+	    0, &l), FLOW_REJECT);
 	ck_assert_uint_ge(l.n, 1);
 	ck_assert_str_eq(l.last, "NOQUEUE: client=mx.example[192.0.2.1] "
 	    "stage=rcpt rule=r id=R-1 action=reject reply=\"550 5.1.1 No such "
 	    "user x@y.example\"");
-	free(out);
-	flow_free(f);
-	policy_unref(p);
 }
 END_TEST
 
@@ -1577,23 +1581,10 @@ START_TEST(test_specific_logged)
 	};
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
-		struct policy *p = load_ok(cases[i].config);
-		struct flow *f = flow_new(p);
-		struct flow_result *out = malloc(sizeof(*out));
-		struct log_lines l = { 0, "" };
+		struct log_lines l;
 
-		ck_assert_ptr_nonnull(f);
-		ck_assert_ptr_nonnull(out);
-		flow_run_checks(f, false);
-		apply(f, flow_session(f), "client mx.example 192.0.2.1\n"
-		    "mail a@b\nrcpt x@y.example");
-		log_set_sink(log_note, &l);
-		(void)flow_stage(f, STAGE_RCPT, out);
-		log_set_sink(NULL, NULL);
+		(void)rcpt_logged(cases[i].config, 0, &l);
 		ck_assert_str_eq(l.last, cases[i].line);
-		free(out);
-		flow_free(f);
-		policy_unref(p);
 	}
 }
 END_TEST
