@@ -49,8 +49,8 @@ gid=$(getent group nogroup | cut -d: -f3)
 
 # LeakSanitizer stops the world with ptrace, which a process that changed
 # its uid (no longer dumpable) cannot do to itself: in a sanitizer build
-# the leak check is off for the runs that drop root, and on everywhere else.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0"
+# the leak check is off for the run that drops root, and on for the others.
+asan_no_leaks="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0"
 
 run=$E2E_TMP/run			# created by replymilter, for nobody
 conf=$E2E_TMP/replymilter.conf
@@ -94,7 +94,8 @@ probe() {
 # --- 1. root, then nobody for good -------------------------------------
 write_conf nobody:nogroup "SPF validation failed"
 : >"$log"
-(umask 0 && exec "$bin" -f -c "$conf" -d info) </dev/null 2>>"$log" &
+(umask 0 && ASAN_OPTIONS=$asan_no_leaks exec "$bin" -f -c "$conf" -d info) \
+	</dev/null 2>>"$log" &
 pid=$!
 e2e_cleanup_add e2e_stop_pid "$pid" 10
 if ! e2e_wait_socket "$run/replymilter.sock" 10 ||
