@@ -11,9 +11,9 @@
 # The cases run three rounds; meanwhile a connection that sent half a
 # length field and then nothing is held (case stall: libmilter waits for
 # the rest; rawmilter checks for 5 s that it stays open).  After each
-# case: replymilter is the same process, the bad connection was closed by the milter (or by rawmilter, for the cut-off
-# frames), and a normal miltertest session (tests/faults/probe.lua) gets
-# the policy's reply.  At the end the log shows no crash or sanitizer
+# case: replymilter is the same process, the bad connection was closed
+# by the milter (or by rawmilter, for the cut-off frames), and a normal
+# miltertest session (tests/faults/probe.lua) gets the policy's reply.  At the end the log shows no crash or sanitizer
 # report, and VmRSS grew by less than 16 MiB from the end of the first
 # round to the end of the third (64 MiB under a sanitizer build, whose
 # allocator keeps freed memory in quarantine): a leak per bad packet
