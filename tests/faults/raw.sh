@@ -13,15 +13,15 @@
 # the rest; rawmilter checks for 5 s that it stays open).  After each
 # case: replymilter is the same process, the bad connection was closed
 # by the milter (or by rawmilter, for the cut-off frames), and a normal
-# miltertest session (tests/faults/probe.lua) gets the policy's reply.  At the end the log shows no crash or sanitizer
-# report, and VmRSS grew by less than 16 MiB from the end of the first
-# round to the end of the third (64 MiB under a sanitizer build, whose
-# allocator keeps freed memory in quarantine): a leak per bad packet
-# would show.
+# miltertest session (tests/faults/probe.lua) gets the policy's reply.
+# At the end the log shows no crash or sanitizer report, and VmRSS grew
+# by less than 16 MiB from the end of the first round to the end of the
+# third (64 MiB under a sanitizer build, whose allocator keeps freed
+# memory in quarantine): a leak per bad packet would show.
 #
 # Debian packages: bash, coreutils, grep, miltertest; rawmilter is built by
 #   make check.
-# Needs: nothing special.  Takes about 20 s.
+# Needs: nothing special.  Takes about 6 s.
 
 # shellcheck source-path=SCRIPTDIR
 set -u
