@@ -162,6 +162,16 @@ list_regex_copies(const char *pat)
 			mul = 2;
 			p++;
 			break;
+		case '*':
+		case '?':
+			/* No copy, but one node more around the last atom,
+			 * which a repetition after it (a?+) copies too. */
+			total[depth]++;
+			last[depth]++;
+			p++;
+			if (total[depth] > LIST_REGEX_MAX_COPIES)
+				return LIST_REGEX_MAX_COPIES + 1;
+			continue;
 		case '{':
 			if ((mul = list_regex_bound(p, &end)) == 0) {
 				p++;
@@ -170,7 +180,7 @@ list_regex_copies(const char *pat)
 			p = end;
 			break;
 		default:
-			/* '*', '?' and '|' add a node; atoms are one. */
+			/* Atoms and '|' are one node. */
 			p++;
 			break;
 		}

@@ -566,6 +566,9 @@ static const struct bad_case bad_cases[] = {
 	    ")+)+)+)+)+", "repeats too much", false },
 	{ LIST_REGEX, "a{1000}{1000}", "repeats too much", false },
 	{ LIST_REGEX, "(x{300}y){300}", "repeats too much", false },
+	{ LIST_REGEX, "a+++++++++?+++++++++++", "repeats too much", false },
+	{ LIST_REGEX, "a*+*+*+*+*+*+*+*+*+*+*+*+*+*+*+*+*+", "repeats too much",
+	    false },
 	{ LIST_REGEX, "/foo/x", "\"/foo/x\" has the unknown flag 'x' after its "
 	    "closing '/' (only i, for case-insensitive, is known)", true },
 	{ LIST_REGEX, "/usr/bin", "unknown flag 'b'", false },
