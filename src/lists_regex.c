@@ -46,7 +46,9 @@ list_regex_hint(int code)
  * nested "(...)+", takes it ten seconds and the memory to match, and a
  * few more take hours and gigabytes (found by tests/fuzz/fuzz_lists).  A
  * pattern whose copies would exceed this is refused before regcomp sees
- * it; real patterns stay far below ("[0-9]{1,3}" is 3).
+ * it, and so is a repetition right after another (a+*, a?+: undefined in
+ * POSIX, and glibc's closures over them explode even when small); real
+ * patterns stay far below ("[0-9]{1,3}" is 3).
  */
 #define LIST_REGEX_MAX_COPIES 50000
 #define LIST_REGEX_MAX_DEPTH 64
@@ -130,6 +132,7 @@ list_regex_copies(const char *pat)
 	unsigned depth = 0;
 	const char *p = pat, *end;
 	size_t mul, atom;
+	bool repeated = false;	/* the last token was a repetition */
 
 	total[0] = last[0] = 0;
 	while (*p != '\0') {
@@ -143,6 +146,7 @@ list_regex_copies(const char *pat)
 			p = list_regex_bracket(p);
 			break;
 		case '(':
+			repeated = false;
 			if (depth == LIST_REGEX_MAX_DEPTH)
 				return LIST_REGEX_MAX_COPIES + 1;
 			depth++;
@@ -164,8 +168,14 @@ list_regex_copies(const char *pat)
 			break;
 		case '*':
 		case '?':
+			/* POSIX leaves a repetition of a repetition (a*+,
+			 * a+?) undefined, and glibc's closures over them
+			 * explode: refused. */
+			if (repeated)
+				return LIST_REGEX_MAX_COPIES + 1;
+			repeated = true;
 			/* No copy, but one node more around the last atom,
-			 * which a repetition after it (a?+) copies too. */
+			 * which a repetition after it copies too. */
 			total[depth]++;
 			last[depth]++;
 			p++;
@@ -184,6 +194,9 @@ list_regex_copies(const char *pat)
 			p++;
 			break;
 		}
+		if (mul > 0 && repeated)
+			return LIST_REGEX_MAX_COPIES + 1;
+		repeated = mul > 0;
 		if (mul > 0) {
 			size_t grown = list_regex_mul(last[depth], mul);
 
@@ -289,8 +302,9 @@ list_add_regex(struct list *list, const char *e, size_t len,
 	if (list_regex_copies(copy) > LIST_REGEX_MAX_COPIES) {
 		free(copy);
 		list_report(w, "%s repeats too much for the regex engine "
-		    "(nested or stacked repetitions such as (a+)+, a++ or "
-		    "a{1000}{1000} multiply; write the repetition once)",
+		    "(a repetition of a repetition, as in a++ or a*?, or "
+		    "nested ones multiplying, as in ((a+)+)+ or "
+		    "(a{1000}){1000}; write each repetition once)",
 		    list_quote(q, e, len));
 		return list_bad();
 	}

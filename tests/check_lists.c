@@ -560,12 +560,16 @@ static const struct bad_case bad_cases[] = {
 	/* glibc's regcomp would take seconds to hours on these (fuzz_lists). */
 	{ LIST_REGEX, "a++++++++++++++++++++++++++++++", "\"a+++++++++++++"
 	    "+++++++++++++++++\" repeats too much for the regex engine "
-	    "(nested or stacked repetitions such as (a+)+, a++ or "
-	    "a{1000}{1000} multiply; write the repetition once)", true },
+	    "(a repetition of a repetition, as in a++ or a*?, or nested ones "
+	    "multiplying, as in ((a+)+)+ or (a{1000}){1000}; write each "
+	    "repetition once)", true },
 	{ LIST_REGEX, "((((((((((((((((((((((a)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+"
 	    ")+)+)+)+)+", "repeats too much", false },
 	{ LIST_REGEX, "a{1000}{1000}", "repeats too much", false },
 	{ LIST_REGEX, "(x{300}y){300}", "repeats too much", false },
+	{ LIST_REGEX, "g+++*+++++++++++r+", "repeats too much", false },
+	{ LIST_REGEX, "a*?", "repeats too much", false },
+	{ LIST_REGEX, "a{2}{3}", "repeats too much", false },
 	{ LIST_REGEX, "a+++++++++?+++++++++++", "repeats too much", false },
 	{ LIST_REGEX, "a*+*+*+*+*+*+*+*+*+*+*+*+*+*+*+*+*+", "repeats too much",
 	    false },
