@@ -40,6 +40,183 @@ list_regex_hint(int code)
 	}
 }
 
+/*
+ * glibc's regcomp builds x+ as x x* and x{n,m} as m copies of x, so
+ * nested or stacked repetitions multiply: "a" followed by 22 '+', or 22
+ * nested "(...)+", takes it ten seconds and the memory to match, and a
+ * few more take hours and gigabytes (found by tests/fuzz/fuzz_lists).  A
+ * pattern whose copies would exceed this is refused before regcomp sees
+ * it, and so is a repetition right after another (a+*, a?+: undefined in
+ * POSIX, and glibc's closures over them explode even when small); real
+ * patterns stay far below ("[0-9]{1,3}" is 3).
+ */
+#define LIST_REGEX_MAX_COPIES 50000
+#define LIST_REGEX_MAX_DEPTH 64
+
+/* list_regex_mul - a * b, at most LIST_REGEX_MAX_COPIES + 1. */
+static size_t
+list_regex_mul(size_t a, size_t b)
+{
+	if (a != 0 && b > (LIST_REGEX_MAX_COPIES + 1) / a)
+		return LIST_REGEX_MAX_COPIES + 1;
+	return a * b;
+}
+
+/* list_regex_bound - the copies "{n}", "{n,}" or "{n,m}" at p[0] = '{'
+ * makes, with *end after the '}'; 0 when p is not a bound (regcomp then
+ * judges it). */
+static size_t
+list_regex_bound(const char *p, const char **end)
+{
+	size_t n = 0, m;
+	const char *q = p + 1;
+
+	if (*q < '0' || *q > '9')
+		return 0;
+	while (*q >= '0' && *q <= '9' && n <= LIST_REGEX_MAX_COPIES)
+		n = n * 10 + (size_t)(*q++ - '0');
+	m = n;
+	if (*q == ',') {
+		q++;
+		if (*q == '}')
+			m = n + 1;	/* n copies and a star */
+		else {
+			m = 0;
+			while (*q >= '0' && *q <= '9' &&
+			    m <= LIST_REGEX_MAX_COPIES)
+				m = m * 10 + (size_t)(*q++ - '0');
+		}
+	}
+	if (*q != '}')
+		return 0;
+	*end = q + 1;
+	return m > 0 ? m : 1;
+}
+
+/* list_regex_bracket - past the bracket expression at p[0] = '[' (or at
+ * the NUL when it is unclosed: regcomp reports that). */
+static const char *
+list_regex_bracket(const char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	while (*p != '\0' && *p != ']') {
+		if (p[0] == '[' && (p[1] == ':' || p[1] == '=' ||
+		    p[1] == '.')) {
+			char kind = p[1];
+
+			p += 2;
+			while (*p != '\0' && !(p[0] == kind && p[1] == ']'))
+				p++;
+			if (*p != '\0')
+				p += 2;
+			continue;
+		}
+		p++;
+	}
+	return *p == ']' ? p + 1 : p;
+}
+
+/* list_regex_copies - about how many nodes regcomp would build for the
+ * extended regex pat (at most LIST_REGEX_MAX_COPIES + 1, also when its
+ * groups nest deeper than LIST_REGEX_MAX_DEPTH). */
+static size_t
+list_regex_copies(const char *pat)
+{
+	/* Per open group: its size so far, and the size of its last atom
+	 * (what a repetition applies to). */
+	size_t total[LIST_REGEX_MAX_DEPTH + 1], last[LIST_REGEX_MAX_DEPTH + 1];
+	unsigned depth = 0;
+	const char *p = pat, *end;
+	size_t mul, atom;
+	bool repeated = false;	/* the last token was a repetition */
+
+	total[0] = last[0] = 0;
+	while (*p != '\0') {
+		mul = 0;
+		atom = 1;
+		switch (*p) {
+		case '\\':
+			p += p[1] != '\0' ? 2 : 1;
+			break;
+		case '[':
+			p = list_regex_bracket(p);
+			break;
+		case '(':
+			repeated = false;
+			if (depth == LIST_REGEX_MAX_DEPTH)
+				return LIST_REGEX_MAX_COPIES + 1;
+			depth++;
+			total[depth] = last[depth] = 0;
+			p++;
+			continue;
+		case ')':
+			if (depth == 0) {
+				p++;
+				break;
+			}
+			atom = total[depth] + 1;
+			depth--;
+			p++;
+			break;
+		case '+':
+			mul = 2;
+			p++;
+			break;
+		case '*':
+		case '?':
+			/* POSIX leaves a repetition of a repetition (a*+,
+			 * a+?) undefined, and glibc's closures over them
+			 * explode: refused. */
+			if (repeated)
+				return LIST_REGEX_MAX_COPIES + 1;
+			repeated = true;
+			/* No copy, but one node more around the last atom,
+			 * which a repetition after it copies too. */
+			total[depth]++;
+			last[depth]++;
+			p++;
+			if (total[depth] > LIST_REGEX_MAX_COPIES)
+				return LIST_REGEX_MAX_COPIES + 1;
+			continue;
+		case '{':
+			if ((mul = list_regex_bound(p, &end)) == 0) {
+				p++;
+				break;
+			}
+			p = end;
+			break;
+		default:
+			/* Atoms and '|' are one node. */
+			p++;
+			break;
+		}
+		if (mul > 0 && repeated)
+			return LIST_REGEX_MAX_COPIES + 1;
+		repeated = mul > 0;
+		if (mul > 0) {
+			size_t grown = list_regex_mul(last[depth], mul);
+
+			total[depth] += grown - last[depth];
+			last[depth] = grown;
+		} else {
+			total[depth] += atom;
+			last[depth] = atom;
+		}
+		if (total[depth] > LIST_REGEX_MAX_COPIES)
+			return LIST_REGEX_MAX_COPIES + 1;
+	}
+	while (depth > 0) {
+		/* An unclosed group: regcomp reports it. */
+		total[depth - 1] += total[depth];
+		depth--;
+	}
+	return total[0];
+}
+
 /* list_regex_slot - a place for one more regex in r, or NULL when out of
  * memory. */
 static regex_t *
@@ -122,6 +299,15 @@ list_add_regex(struct list *list, const char *e, size_t len,
 		return list_no_memory(w);
 	memcpy(copy, pat, plen);
 	copy[plen] = '\0';
+	if (list_regex_copies(copy) > LIST_REGEX_MAX_COPIES) {
+		free(copy);
+		list_report(w, "%s repeats too much for the regex engine "
+		    "(a repetition of a repetition, as in a++ or a*?, or "
+		    "nested ones multiplying, as in ((a+)+)+ or "
+		    "(a{1000}){1000}; write each repetition once)",
+		    list_quote(q, e, len));
+		return list_bad();
+	}
 	if ((re = list_regex_slot(&list->regexes)) == NULL) {
 		free(copy);
 		return list_no_memory(w);

@@ -414,6 +414,11 @@ static const struct {
 	{ LIST_REGEX, "/^$/" },
 	{ LIST_REGEX, "a|b" },
 	{ LIST_REGEX, "x/" },
+	/* Repetitions the size guard lets through. */
+	{ LIST_REGEX, "/^[0-9]{1,3}(\\.[0-9]{1,3}){3}$/" },
+	{ LIST_REGEX, "((a+)+)+" },
+	{ LIST_REGEX, "a{32767}" },
+	{ LIST_REGEX, "[+{]+(x*)?" },
 };
 
 START_TEST(test_good_entry)
@@ -552,6 +557,22 @@ static const struct bad_case bad_cases[] = {
 	    "(write /pattern/ or /pattern/i, or \\/ for a pattern that starts "
 	    "with '/')", true },
 	{ LIST_REGEX, "/", "has no closing '/'", false },
+	/* glibc's regcomp would take seconds to hours on these (fuzz_lists). */
+	{ LIST_REGEX, "a++++++++++++++++++++++++++++++", "\"a+++++++++++++"
+	    "+++++++++++++++++\" repeats too much for the regex engine "
+	    "(a repetition of a repetition, as in a++ or a*?, or nested ones "
+	    "multiplying, as in ((a+)+)+ or (a{1000}){1000}; write each "
+	    "repetition once)", true },
+	{ LIST_REGEX, "((((((((((((((((((((((a)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+"
+	    ")+)+)+)+)+", "repeats too much", false },
+	{ LIST_REGEX, "a{1000}{1000}", "repeats too much", false },
+	{ LIST_REGEX, "(x{300}y){300}", "repeats too much", false },
+	{ LIST_REGEX, "g+++*+++++++++++r+", "repeats too much", false },
+	{ LIST_REGEX, "a*?", "repeats too much", false },
+	{ LIST_REGEX, "a{2}{3}", "repeats too much", false },
+	{ LIST_REGEX, "a+++++++++?+++++++++++", "repeats too much", false },
+	{ LIST_REGEX, "a*+*+*+*+*+*+*+*+*+*+*+*+*+*+*+*+*+", "repeats too much",
+	    false },
 	{ LIST_REGEX, "/foo/x", "\"/foo/x\" has the unknown flag 'x' after its "
 	    "closing '/' (only i, for case-insensitive, is known)", true },
 	{ LIST_REGEX, "/usr/bin", "unknown flag 'b'", false },

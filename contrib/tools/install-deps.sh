@@ -16,12 +16,14 @@ build="build-essential autoconf automake pkg-config libmilter-dev libconfuse-dev
 # (downloaded and unpacked privately by the tests: it needs m4, libwrap0
 # and apt/dpkg), swaks as the SMTP client, OpenDKIM's miltertest (also with
 # the daemon under valgrind); python3 reads Sendmail's log and parses JSON;
-# clang builds with warnings as errors;
+# clang builds with warnings as errors, and with libclang-rt-14-dev (its
+# libFuzzer and sanitizer runtimes) the fuzz targets (tests/fuzz);
 # unbound serves the DNS zones the checks' tests query, on loopback only;
 # jq and gawk read the benchmark's results (make bench);
+# libclang-rt-14-dev gives clang's libFuzzer (./configure --enable-fuzzing);
 # systemd gives systemd-analyze, which checks the shipped unit (no systemd
 # need run).
-tests="postfix swaks miltertest valgrind python3 clang procps iproute2 util-linux m4 libwrap0 apt dpkg unbound jq gawk systemd"
+tests="postfix swaks miltertest valgrind python3 clang libclang-rt-14-dev procps iproute2 util-linux m4 libwrap0 apt dpkg unbound jq gawk systemd"
 
 pkgs=$build
 [ "${1:-}" = "--test" ] && pkgs="$build $tests"

@@ -613,6 +613,25 @@ fail:
 	e->records = NULL;
 }
 
+/* dns_parse - packet read as the answer to a query of type, copied into
+ * c's arena (uncached); the status, *n the records of type kept. */
+enum dns_status
+dns_parse(struct dns_cache *c, int type, const unsigned char *packet,
+    size_t len, unsigned *n)
+{
+	struct dns_entry e = { .type = type, .name = "", .len = (int)len };
+
+	*n = 0;
+	if (len > DNS_PACKET_MAX)
+		return DNS_TEMPFAIL;
+	if ((e.packet = arena_alloc(c->arena, len > 0 ? len : 1)) == NULL)
+		return DNS_TEMPFAIL;
+	memcpy((unsigned char *)e.packet, packet, len);
+	parse_answer(c->arena, &e);
+	*n = e.n;
+	return e.status;
+}
+
 /* This thread's deadline, in CLOCK_MONOTONIC milliseconds; 0: none. */
 static _Thread_local uint64_t deadline_ms;
 

@@ -101,6 +101,13 @@ enum dns_status dns_ptr(const struct dns *d, struct dns_cache *c,
 enum dns_status dns_raw(const struct dns *d, struct dns_cache *c,
     const char *name, int type, const unsigned char **answer, int *len);
 
+/* dns_parse - for the tests and the fuzzer (not for the checks): packet
+ * read as the answer to a query of type (ns_t_a, ns_t_txt, ...), exactly
+ * as a lookup reads what the server sent, copied into c's arena but not
+ * cached; the status, and in *n how many records of type it holds. */
+enum dns_status dns_parse(struct dns_cache *c, int type,
+    const unsigned char *packet, size_t len, unsigned *n);
+
 /* dns_status_name - "ok", "nxdomain", "nodata", "tempfail". */
 const char *dns_status_name(enum dns_status s);
 
