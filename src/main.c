@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "explain.h"
 #include "log.h"
+#include "regex_set.h"
 #include "transcript.h"
 
 #ifndef SYSCONFDIR
@@ -207,6 +208,7 @@ main(int argc, char *argv[])
 			return 0;
 		case 'V':
 			printf("replymilter %s\n", PACKAGE_VERSION);
+			printf("regex engine: %s\n", regex_set_engine());
 			return 0;
 		default:
 			usage(stderr);
