@@ -110,6 +110,15 @@ bool list_match_address(const struct list *list, const char *address);
  * the caller must not take for "no match". */
 int list_match_regex(const struct list *list, const char *text);
 
+/* list_regex_count - the number of regexes of a regex list, in order. */
+size_t list_regex_count(const struct list *list);
+
+/* list_regex_source - the i-th regex of a regex list (i < its count), as
+ * regcomp compiled it (without the slashes), valid as long as the list;
+ * *icase is set when it is case-insensitive (/.../i). */
+const char *list_regex_source(const struct list *list, size_t i,
+    bool *icase);
+
 /* list_name - the name given to list_new. */
 const char *list_name(const struct list *list);
 

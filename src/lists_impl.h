@@ -95,11 +95,15 @@ struct list_table {
 	size_t mask;		/* Slots minus one. */
 };
 
-/* The compiled regexes, in chunks that never move. */
+/* The compiled regexes, in chunks that never move, and their sources
+ * (what the policy's multi-pattern index is built from). */
 struct list_regexes {
 	regex_t **chunks;
 	size_t count;		/* Regexes compiled. */
 	size_t nchunks, chunks_size;
+	char **sources;		/* count patterns, without slashes or flag */
+	bool *icase;		/* count: written /.../i */
+	size_t sources_size;
 };
 
 /* A list: its name and kind, and the structure for that kind. */

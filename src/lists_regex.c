@@ -52,6 +52,13 @@ list_regex_hint(int code)
  */
 #define LIST_REGEX_MAX_COPIES 50000
 #define LIST_REGEX_MAX_DEPTH 64
+/*
+ * Optional copies cost more: x{0,m} and (x?){m} make m nested choices,
+ * and glibc's automaton grows with the square of them (x{0,5000} takes
+ * 194 MB, x{0,18111} 2.5 GB, found by fuzz_lists; (x?){10000} 773 MB).
+ * 2,000 optional nodes in a pattern cost about 33 MB at most.
+ */
+#define LIST_REGEX_MAX_OPTIONAL 2000
 
 /* list_regex_mul - a * b, at most LIST_REGEX_MAX_COPIES + 1. */
 static size_t
@@ -62,16 +69,16 @@ list_regex_mul(size_t a, size_t b)
 	return a * b;
 }
 
-/* list_regex_bound - the copies "{n}", "{n,}" or "{n,m}" at p[0] = '{'
- * makes, with *end after the '}'; 0 when p is not a bound (regcomp then
- * judges it). */
+/* list_regex_bound - the copies "{n}", "{n,}", "{n,m}" or "{,m}" (glibc
+ * reads it as {0,m}) at p[0] = '{' makes, with *end after the '}'; 0 when
+ * p is not a bound (regcomp then judges it). */
 static size_t
-list_regex_bound(const char *p, const char **end)
+list_regex_bound(const char *p, const char **end, size_t *least)
 {
 	size_t n = 0, m;
 	const char *q = p + 1;
 
-	if (*q < '0' || *q > '9')
+	if ((*q < '0' || *q > '9') && *q != ',')
 		return 0;
 	while (*q >= '0' && *q <= '9' && n <= LIST_REGEX_MAX_COPIES)
 		n = n * 10 + (size_t)(*q++ - '0');
@@ -90,6 +97,7 @@ list_regex_bound(const char *p, const char **end)
 	if (*q != '}')
 		return 0;
 	*end = q + 1;
+	*least = n < m ? n : m;
 	return m > 0 ? m : 1;
 }
 
@@ -122,22 +130,26 @@ list_regex_bracket(const char *p)
 
 /* list_regex_copies - about how many nodes regcomp would build for the
  * extended regex pat (at most LIST_REGEX_MAX_COPIES + 1, also when its
- * groups nest deeper than LIST_REGEX_MAX_DEPTH). */
+ * groups nest deeper than LIST_REGEX_MAX_DEPTH or it holds more than
+ * LIST_REGEX_MAX_OPTIONAL optional ones). */
 static size_t
 list_regex_copies(const char *pat)
 {
 	/* Per open group: its size so far, and the size of its last atom
-	 * (what a repetition applies to). */
+	 * (what a repetition applies to); the same for optional nodes. */
 	size_t total[LIST_REGEX_MAX_DEPTH + 1], last[LIST_REGEX_MAX_DEPTH + 1];
+	size_t opt[LIST_REGEX_MAX_DEPTH + 1], lastopt[LIST_REGEX_MAX_DEPTH + 1];
 	unsigned depth = 0;
 	const char *p = pat, *end;
-	size_t mul, atom;
+	size_t mul, least, atom, atomopt;
 	bool repeated = false;	/* the last token was a repetition */
 
-	total[0] = last[0] = 0;
+	total[0] = last[0] = opt[0] = lastopt[0] = 0;
 	while (*p != '\0') {
 		mul = 0;
+		least = 0;
 		atom = 1;
+		atomopt = 0;
 		switch (*p) {
 		case '\\':
 			p += p[1] != '\0' ? 2 : 1;
@@ -150,7 +162,8 @@ list_regex_copies(const char *pat)
 			if (depth == LIST_REGEX_MAX_DEPTH)
 				return LIST_REGEX_MAX_COPIES + 1;
 			depth++;
-			total[depth] = last[depth] = 0;
+			total[depth] = last[depth] = opt[depth] =
+			    lastopt[depth] = 0;
 			p++;
 			continue;
 		case ')':
@@ -159,11 +172,12 @@ list_regex_copies(const char *pat)
 				break;
 			}
 			atom = total[depth] + 1;
+			atomopt = opt[depth];
 			depth--;
 			p++;
 			break;
 		case '+':
-			mul = 2;
+			mul = least = 2;
 			p++;
 			break;
 		case '*':
@@ -176,14 +190,19 @@ list_regex_copies(const char *pat)
 			repeated = true;
 			/* No copy, but one node more around the last atom,
 			 * which a repetition after it copies too. */
+			if (*p == '?') {
+				opt[depth] += last[depth];
+				lastopt[depth] += last[depth];
+			}
 			total[depth]++;
 			last[depth]++;
 			p++;
-			if (total[depth] > LIST_REGEX_MAX_COPIES)
+			if (total[depth] > LIST_REGEX_MAX_COPIES ||
+			    opt[depth] > LIST_REGEX_MAX_OPTIONAL)
 				return LIST_REGEX_MAX_COPIES + 1;
 			continue;
 		case '{':
-			if ((mul = list_regex_bound(p, &end)) == 0) {
+			if ((mul = list_regex_bound(p, &end, &least)) == 0) {
 				p++;
 				break;
 			}
@@ -199,22 +218,31 @@ list_regex_copies(const char *pat)
 		repeated = mul > 0;
 		if (mul > 0) {
 			size_t grown = list_regex_mul(last[depth], mul);
+			size_t grownopt = list_regex_mul(lastopt[depth], mul) +
+			    list_regex_mul(last[depth], mul - least);
 
 			total[depth] += grown - last[depth];
 			last[depth] = grown;
+			opt[depth] += grownopt - lastopt[depth];
+			lastopt[depth] = grownopt;
 		} else {
 			total[depth] += atom;
 			last[depth] = atom;
+			opt[depth] += atomopt;
+			lastopt[depth] = atomopt;
 		}
-		if (total[depth] > LIST_REGEX_MAX_COPIES)
+		if (total[depth] > LIST_REGEX_MAX_COPIES ||
+		    opt[depth] > LIST_REGEX_MAX_OPTIONAL)
 			return LIST_REGEX_MAX_COPIES + 1;
 	}
 	while (depth > 0) {
 		/* An unclosed group: regcomp reports it. */
 		total[depth - 1] += total[depth];
+		opt[depth - 1] += opt[depth];
 		depth--;
 	}
-	return total[0];
+	return opt[0] > LIST_REGEX_MAX_OPTIONAL ? LIST_REGEX_MAX_COPIES + 1 :
+	    total[0];
 }
 
 /* list_regex_slot - a place for one more regex in r, or NULL when out of
@@ -242,6 +270,27 @@ list_regex_slot(struct list_regexes *r)
 		r->nchunks++;
 	}
 	return &r->chunks[chunk][r->count % LIST_REGEX_CHUNK];
+}
+
+/* list_regex_keep_room - 0 once r has room for one more source, or -1
+ * when out of memory. */
+static int
+list_regex_keep_room(struct list_regexes *r)
+{
+	if (r->count == r->sources_size) {
+		size_t size = r->sources_size == 0 ? 4 : r->sources_size * 2;
+		char **sources = realloc(r->sources, size * sizeof(*sources));
+		bool *icase;
+
+		if (sources == NULL)
+			return -1;
+		r->sources = sources;
+		if ((icase = realloc(r->icase, size * sizeof(*icase))) == NULL)
+			return -1;
+		r->icase = icase;
+		r->sources_size = size;
+	}
+	return 0;
 }
 
 /* list_regex_at - the i-th regex of r. */
@@ -304,7 +353,8 @@ list_add_regex(struct list *list, const char *e, size_t len,
 		list_report(w, "%s repeats too much for the regex engine "
 		    "(a repetition of a repetition, as in a++ or a*?, or "
 		    "nested ones multiplying, as in ((a+)+)+ or "
-		    "(a{1000}){1000}; write each repetition once)",
+		    "(a{1000}){1000}, or over 2000 optional copies, as in "
+		    "a{0,5000}; write each repetition once, and smaller)",
 		    list_quote(q, e, len));
 		return list_bad();
 	}
@@ -312,16 +362,24 @@ list_add_regex(struct list *list, const char *e, size_t len,
 		free(copy);
 		return list_no_memory(w);
 	}
-	rc = regcomp(re, copy, flags);
-	free(copy);
-	if (rc == REG_ESPACE)
+	if (list_regex_keep_room(&list->regexes) != 0) {
+		free(copy);
 		return list_no_memory(w);
+	}
+	rc = regcomp(re, copy, flags);
+	if (rc == REG_ESPACE) {
+		free(copy);
+		return list_no_memory(w);
+	}
 	if (rc != 0) {
+		free(copy);
 		regerror(rc, re, errbuf, sizeof(errbuf));
 		list_report(w, "%s is not a valid regular expression: %s%s",
 		    list_quote(q, e, len), errbuf, list_regex_hint(rc));
 		return list_bad();
 	}
+	list->regexes.sources[list->regexes.count] = copy;
+	list->regexes.icase[list->regexes.count] = (flags & REG_ICASE) != 0;
 	list->regexes.count++;
 	return 0;
 }
@@ -330,8 +388,12 @@ list_add_regex(struct list *list, const char *e, size_t len,
 void
 list_regexes_free(struct list_regexes *r)
 {
-	for (size_t i = 0; i < r->count; i++)
+	for (size_t i = 0; i < r->count; i++) {
 		regfree((regex_t *)list_regex_at(r, i));
+		free(r->sources[i]);
+	}
+	free(r->sources);
+	free(r->icase);
 	for (size_t i = 0; i < r->nchunks; i++)
 		free(r->chunks[i]);
 	free(r->chunks);
@@ -357,4 +419,22 @@ list_match_regex(const struct list *list, const char *text)
 			return -1;
 	}
 	return 0;
+}
+
+/* list_regex_count - how many regexes list holds. */
+size_t
+list_regex_count(const struct list *list)
+{
+	list_check(list, LIST_REGEX, list->frozen, "list_regex_count");
+	return list->regexes.count;
+}
+
+/* list_regex_source - the i-th regex of list as written, without its
+ * slashes; *icase tells whether it was /.../i. */
+const char *
+list_regex_source(const struct list *list, size_t i, bool *icase)
+{
+	list_check(list, LIST_REGEX, list->frozen, "list_regex_source");
+	*icase = list->regexes.icase[i];
+	return list->regexes.sources[i];
 }
