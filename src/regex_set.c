@@ -25,18 +25,27 @@
 
 struct regex_set {
 	size_t n;		/* patterns */
+	size_t nids;		/* bits of a hit bitmap */
+	unsigned *ids;		/* n: the bit of pattern i */
 	size_t nengine;		/* of them, taken by Hyperscan */
 	unsigned char *took;	/* n: 1 when Hyperscan scans pattern i */
 	unsigned char *kept;	/* n: 1 when re[i] is compiled */
+	unsigned char *dollar;	/* n: 1 when Hyperscan's hits of pattern i
+				 * need confirming (it holds '$') */
 	regex_t *re;		/* n, compiled where kept[i] */
 	size_t *slow;		/* the nslow patterns run on regexec */
 	size_t nslow;
-	size_t *dollar;		/* the ndollar Hyperscan patterns with '$' */
-	size_t ndollar;
 #ifdef HAVE_HYPERSCAN
 	hs_database_t *db;	/* NULL when Hyperscan took nothing */
 #endif
 };
+
+/* regex_set_mark - nothing; sets bit id of hits. */
+static inline void
+regex_set_mark(unsigned char *hits, unsigned id)
+{
+	hits[id / 8] |= (unsigned char)(1u << (id % 8));
+}
 
 /* regex_set_repeat - true when c is a repetition operator. */
 static bool
@@ -250,26 +259,52 @@ out:
 	return rc;
 }
 
-/* regex_set_on_hit - 0 (go on); records the hit of pattern id. */
+/* What a scan's match callback needs. */
+struct regex_set_scan_ctx {
+	const struct regex_set *set;
+	const char *text;
+	bool newline;		/* text ends in a newline */
+	bool failed;		/* a confirmation could not run */
+	unsigned char *hits;
+};
+
+/* regex_set_on_hit - 0 (go on), or 1 (stop: failed) after recording the
+ * hit of pattern i.  Hyperscan's '$' also matches before a final newline,
+ * regexec's does not: such hits are confirmed with regexec. */
 static int
-regex_set_on_hit(unsigned id, unsigned long long from,
+regex_set_on_hit(unsigned i, unsigned long long from,
     unsigned long long to, unsigned hsflags, void *arg)
 {
-	unsigned char *hits = arg;
+	struct regex_set_scan_ctx *ctx = arg;
+	const struct regex_set *set = ctx->set;
 
 	(void)from;
 	(void)to;
 	(void)hsflags;
-	hits[id / 8] |= (unsigned char)(1u << (id % 8));
+	if (ctx->newline && set->dollar[i]) {
+		int rc = regexec(&set->re[i], ctx->text, 0, NULL, 0);
+
+		if (rc == REG_NOMATCH)
+			return 0;
+		if (rc != 0) {
+			ctx->failed = true;
+			return 1;
+		}
+	}
+	regex_set_mark(ctx->hits, set->ids[i]);
 	return 0;
 }
 
 /* regex_set_hs_scan - 0 once Hyperscan's hits are in hits, -1 when it
- * failed (no scratch space, or a scan error). */
+ * failed (no scratch space, a scan error, a confirmation that failed). */
 static int
 regex_set_hs_scan(const struct regex_set *set, const char *text,
     size_t len, unsigned char *hits)
 {
+	struct regex_set_scan_ctx ctx = {
+		set, text, len > 0 && text[len - 1] == '\n', false, hits
+	};
+
 	hs_scratch_t *s, *old;
 
 	if (set->db == NULL)
@@ -287,33 +322,43 @@ regex_set_hs_scan(const struct regex_set *set, const char *text,
 		return -1;
 	}
 	if (hs_scan(set->db, text, (unsigned)len, 0, s, regex_set_on_hit,
-	    hits) != HS_SUCCESS)
+	    &ctx) != HS_SUCCESS || ctx.failed)
 		return -1;
 	return 0;
 }
 #endif
 
-/* regex_set_new - the set of the n patterns of e, or NULL (see .h). */
-struct regex_set *
-regex_set_new(const struct regex_set_entry *e, size_t n, char *err,
-    size_t errlen)
+/* regex_set_build - the set of the n patterns of e, bit ids[i] for
+ * pattern i (NULL: bit i), or NULL (see .h). */
+static struct regex_set *
+regex_set_build(const struct regex_set_entry *e, size_t n, size_t nids,
+    bool by_id, char *err, size_t errlen)
 {
 	struct regex_set *set = calloc(1, sizeof(*set));
-	unsigned char *dollar = NULL;
 	size_t alloc = n > 0 ? n : 1;
 
 	if (set == NULL)
 		goto nomem;
 	set->n = n;
+	set->nids = nids;
+	set->ids = calloc(alloc, sizeof(*set->ids));
 	set->took = calloc(alloc, 1);
 	set->kept = calloc(alloc, 1);
+	set->dollar = calloc(alloc, 1);
 	set->re = calloc(alloc, sizeof(*set->re));
 	set->slow = calloc(alloc, sizeof(*set->slow));
-	set->dollar = calloc(alloc, sizeof(*set->dollar));
-	dollar = calloc(alloc, 1);
-	if (set->took == NULL || set->kept == NULL || set->re == NULL ||
-	    set->slow == NULL || set->dollar == NULL || dollar == NULL)
+	if (set->ids == NULL || set->took == NULL || set->kept == NULL ||
+	    set->re == NULL || set->slow == NULL || set->dollar == NULL)
 		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		if (by_id && e[i].id >= nids) {
+			snprintf(err, errlen, "pattern %zu has the id %u, "
+			    "not under %zu", i, e[i].id, nids);
+			regex_set_free(set);
+			return NULL;
+		}
+		set->ids[i] = by_id ? e[i].id : (unsigned)i;
+	}
 	for (size_t i = 0; i < n; i++) {
 		int flags = REG_EXTENDED | REG_NOSUB, rc;
 		bool d;
@@ -327,10 +372,10 @@ regex_set_new(const struct regex_set_entry *e, size_t n, char *err,
 			char why[256];
 
 			regerror(rc, &set->re[i], why, sizeof(why));
+			regfree(&set->re[i]);
 			snprintf(err, errlen, "pattern %zu is not a valid "
 			    "regular expression: %s", i, why);
 			regex_set_free(set);
-			free(dollar);
 			return NULL;
 		}
 		set->kept[i] = 1;
@@ -339,7 +384,7 @@ regex_set_new(const struct regex_set_entry *e, size_t n, char *err,
 #else
 		(void)regex_set_portable(e[i].pattern, &d);
 #endif
-		dollar[i] = d;
+		set->dollar[i] = d;
 	}
 #ifdef HAVE_HYPERSCAN
 	if (n > 0 && regex_set_compile(set, e) != 0)
@@ -348,20 +393,33 @@ regex_set_new(const struct regex_set_entry *e, size_t n, char *err,
 	for (size_t i = 0; i < n; i++) {
 		if (!set->took[i])
 			set->slow[set->nslow++] = i;
-		else if (dollar[i])
-			set->dollar[set->ndollar++] = i;
-		else {
+		else if (!set->dollar[i]) {
 			regfree(&set->re[i]);
 			set->kept[i] = 0;
 		}
 	}
-	free(dollar);
 	return set;
 nomem:
 	snprintf(err, errlen, "out of memory");
 	regex_set_free(set);
-	free(dollar);
 	return NULL;
+}
+
+/* regex_set_new - the set of the n patterns of e, bit i for pattern i. */
+struct regex_set *
+regex_set_new(const struct regex_set_entry *e, size_t n, char *err,
+    size_t errlen)
+{
+	return regex_set_build(e, n, n, false, err, errlen);
+}
+
+/* regex_set_new_ids - the set of the n patterns of e, bit e[i].id for
+ * pattern i. */
+struct regex_set *
+regex_set_new_ids(const struct regex_set_entry *e, size_t n, size_t nids,
+    char *err, size_t errlen)
+{
+	return regex_set_build(e, n, nids, true, err, errlen);
 }
 
 /* regex_set_free - nothing; releases set. */
@@ -376,6 +434,7 @@ regex_set_free(struct regex_set *set)
 #ifdef HAVE_HYPERSCAN
 	hs_free_database(set->db);
 #endif
+	free(set->ids);
 	free(set->took);
 	free(set->kept);
 	free(set->re);
@@ -409,7 +468,7 @@ regex_set_engine_took(const struct regex_set *set, size_t i)
 size_t
 regex_set_bitmap_size(const struct regex_set *set)
 {
-	return set->n / 8 + 1;
+	return set->nids / 8 + 1;
 }
 
 /* regex_set_scan - 0 with the hits of text in hits, -1 on engine error. */
@@ -421,31 +480,19 @@ regex_set_scan(const struct regex_set *set, const char *text, size_t len,
 #ifdef HAVE_HYPERSCAN
 	if (regex_set_hs_scan(set, text, len, hits) != 0)
 		return -1;
-	/* Hyperscan's '$' also matches before a final newline, regexec's
-	 * does not: confirm those hits. */
-	if (len > 0 && text[len - 1] == '\n') {
-		for (size_t k = 0; k < set->ndollar; k++) {
-			size_t i = set->dollar[k];
-			int rc;
-
-			if (!regex_set_hit(hits, i))
-				continue;
-			rc = regexec(&set->re[i], text, 0, NULL, 0);
-			if (rc == REG_NOMATCH)
-				hits[i / 8] &= (unsigned char)~(1u << (i % 8));
-			else if (rc != 0)
-				return -1;
-		}
-	}
 #else
 	(void)len;
 #endif
 	for (size_t k = 0; k < set->nslow; k++) {
 		size_t i = set->slow[k];
-		int rc = regexec(&set->re[i], text, 0, NULL, 0);
+		int rc;
 
+		/* Another pattern of its id matched already. */
+		if (regex_set_hit(hits, set->ids[i]))
+			continue;
+		rc = regexec(&set->re[i], text, 0, NULL, 0);
 		if (rc == 0)
-			hits[i / 8] |= (unsigned char)(1u << (i % 8));
+			regex_set_mark(hits, set->ids[i]);
 		else if (rc != REG_NOMATCH)
 			return -1;
 	}

@@ -59,6 +59,7 @@ enum regex_set_flag {
 struct regex_set_entry {
 	const char *pattern;
 	unsigned flags;		/* enum regex_set_flag, or-ed */
+	unsigned id;		/* its bit (regex_set_new_ids only) */
 };
 
 struct regex_set;
@@ -67,6 +68,14 @@ struct regex_set;
  * err (errlen bytes) naming the index of a bad pattern, or no memory. */
 struct regex_set *regex_set_new(const struct regex_set_entry *e, size_t n,
     char *err, size_t errlen);
+
+/* regex_set_new_ids - like regex_set_new, but the hit bitmap has nids
+ * bits and bit e[i].id (< nids) is set when pattern i matches: patterns
+ * sharing an id answer together (bit id set when any of them matches).
+ * NULL, with the message in err, as regex_set_new, also when an id is out
+ * of range. */
+struct regex_set *regex_set_new_ids(const struct regex_set_entry *e,
+    size_t n, size_t nids, char *err, size_t errlen);
 
 /* regex_set_free - nothing; releases set (NULL: nothing). */
 void regex_set_free(struct regex_set *set);
@@ -82,12 +91,13 @@ size_t regex_set_engine_count(const struct regex_set *set);
  * multi-pattern engine, false when it stays on regexec. */
 bool regex_set_engine_took(const struct regex_set *set, size_t i);
 
-/* regex_set_bitmap_size - the bytes a hit bitmap of set needs. */
+/* regex_set_bitmap_size - the bytes a hit bitmap of set needs (for its
+ * ids: its patterns, unless made by regex_set_new_ids). */
 size_t regex_set_bitmap_size(const struct regex_set *set);
 
 /* regex_set_scan - 0 with bit i of hits (bit i % 8 of byte i / 8) set for
- * each pattern i matching text, which is NUL-terminated and len ==
- * strlen(text) bytes long; -1 when an engine failed (see above). */
+ * each pattern i (or id i) matching text, which is NUL-terminated and len
+ * == strlen(text) bytes long; -1 when an engine failed (see above). */
 int regex_set_scan(const struct regex_set *set, const char *text,
     size_t len, unsigned char *hits);
 

@@ -131,7 +131,7 @@ START_TEST(test_one_by_one)
 	char err[256];
 
 	for (size_t i = 0; i < NELEM(pats); i++) {
-		struct regex_set_entry e = { pats[i].re, pats[i].flags };
+		struct regex_set_entry e = { pats[i].re, pats[i].flags, 0 };
 		struct regex_set *set = regex_set_new(&e, 1, err, sizeof(err));
 		unsigned char hits[1];
 
@@ -230,13 +230,49 @@ END_TEST
 /* A pattern regcomp refuses: NULL, naming its index. */
 START_TEST(test_bad_pattern)
 {
-	struct regex_set_entry e[] = { { "ok", 0 }, { "a(b", 0 } };
+	struct regex_set_entry e[] = { { "ok", 0, 0 }, { "a(b", 0, 0 } };
 	char err[256] = "";
 
 	ck_assert_ptr_null(regex_set_new(e, NELEM(e), err, sizeof(err)));
 	ck_assert_msg(strstr(err, "pattern 1 is not a valid regular "
 	    "expression") != NULL, "%s", err);
 	regex_set_free(NULL);
+}
+END_TEST
+
+/* Ids: patterns sharing an id answer together, in both engines; an id
+ * out of range is refused. */
+START_TEST(test_ids)
+{
+	struct regex_set_entry e[] = {
+		{ "^abc", 0, 2 }, { "\\wz", 0, 2 }, { "c$", 0, 0 },
+		{ "^x", 0, 9 }
+	};
+	const struct { const char *text; unsigned want; } in[] = {
+		{ "abc", 1u << 2 | 1u << 0 }, { "yz", 1u << 2 },
+		{ "abc\n", 1u << 2 }, { "xc", 1u << 9 | 1u << 0 },
+		{ "q", 0 }
+	};
+	char err[256];
+	struct regex_set *set = regex_set_new_ids(e, NELEM(e), 10, err,
+	    sizeof(err));
+	unsigned char hits[2];
+
+	ck_assert_msg(set != NULL, "%s", err);
+	ck_assert_uint_eq(regex_set_bitmap_size(set), 2);
+	for (size_t i = 0; i < NELEM(in); i++) {
+		ck_assert_int_eq(regex_set_scan(set, in[i].text,
+		    strlen(in[i].text), hits), 0);
+		ck_assert_msg((unsigned)(hits[0] | hits[1] << 8) ==
+		    in[i].want, "%s: %#x, not %#x", in[i].text,
+		    (unsigned)(hits[0] | hits[1] << 8), in[i].want);
+	}
+	regex_set_free(set);
+	ck_assert_ptr_null(regex_set_new_ids(e, NELEM(e), 9, err,
+	    sizeof(err)));
+	ck_assert_msg(strstr(err, "pattern 3 has the id 9") != NULL, "%s",
+	    err);
+	regex_set_thread_done();
 }
 END_TEST
 
@@ -257,7 +293,7 @@ END_TEST
 /* regexec failing on a pattern left to it: -1, not "no match". */
 START_TEST(test_regexec_error)
 {
-	struct regex_set_entry e[] = { { "\\w+", 0 } };
+	struct regex_set_entry e[] = { { "\\w+", 0, 0 } };
 	char err[256];
 	struct regex_set *set = regex_set_new(e, 1, err, sizeof(err));
 	unsigned char hits[1];
@@ -275,7 +311,7 @@ END_TEST
 /* The confirmation of a '$' hit failing: -1 as well. */
 START_TEST(test_dollar_confirm_error)
 {
-	struct regex_set_entry e[] = { { "c$", 0 } };
+	struct regex_set_entry e[] = { { "c$", 0, 0 } };
 	char err[256];
 	struct regex_set *set = regex_set_new(e, 1, err, sizeof(err));
 	unsigned char hits[1];
@@ -295,7 +331,7 @@ END_TEST
 /* Hyperscan failing (e.g. bad scratch): -1, not "no match". */
 START_TEST(test_hs_error)
 {
-	struct regex_set_entry e[] = { { "abc", 0 } };
+	struct regex_set_entry e[] = { { "abc", 0, 0 } };
 	char err[256];
 	struct regex_set *set = regex_set_new(e, 1, err, sizeof(err));
 	unsigned char hits[1];
@@ -335,7 +371,7 @@ scan_thread(void *arg)
 /* Threads scanning one set at once, each with its own scratch. */
 START_TEST(test_threads)
 {
-	struct regex_set_entry e[] = { { "abc", 0 }, { "^z+$", 0 } };
+	struct regex_set_entry e[] = { { "abc", 0, 0 }, { "^z+$", 0, 0 } };
 	char err[256];
 	struct regex_set *set = regex_set_new(e, 2, err, sizeof(err));
 	pthread_t t[THREADS];
@@ -377,6 +413,7 @@ regex_set_suite(void)
 	tcase_add_test(tc, test_all_in_one);
 	tcase_add_test(tc, test_engine_took);
 	tcase_add_test(tc, test_bad_pattern);
+	tcase_add_test(tc, test_ids);
 	tcase_add_test(tc, test_empty_set);
 	tcase_add_test(tc, test_regexec_error);
 	tcase_add_test(tc, test_dollar_confirm_error);
