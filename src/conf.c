@@ -209,7 +209,8 @@ build_policy(struct conf_loader *ld, cfg_t *cfg, const char *path)
 	for (unsigned i = 0; p->rules != NULL && i < nrules; i++)
 		conf_build_rule(ld, p, cfg_getnsec(cfg, "rule", i));
 	conf_group_by_stage(ld, p);
-	if (policy_build_gates(p) != 0)
+	if (policy_build_gates(p) != 0 || (ld->counts.errors == 0 &&
+	    policy_build_regex(p) != 0))
 		conf_oom(ld);
 	conf_collect_macros(ld, p);
 	conf_build_checks(ld, cfg, p);

@@ -34,10 +34,14 @@ policy_action_name(enum policy_action action)
 }
 
 /* match_text - whether text matches one of c's strings or lists; an
- * error of the regex engine is MATCH_ERROR, never MATCH_NO. */
+ * error of the regex engine is MATCH_ERROR, never MATCH_NO.  A regex list
+ * is answered by the stage's scan (rx) where it can be, else by the list. */
 static enum match
-match_text(const struct cond *c, const char *text)
+match_text(const struct cond *c, const char *text,
+    const struct policy_rx_eval *rx)
 {
+	unsigned nregex = 0;
+
 	for (unsigned i = 0; i < c->nstrings; i++)
 		if (strcasecmp(c->strings[i], text) == 0)
 			return MATCH_YES;
@@ -59,7 +63,8 @@ match_text(const struct cond *c, const char *text)
 			hit = list_match_address(l, text);
 			break;
 		case LIST_REGEX:
-			hit = list_match_regex(l, text);
+			if ((hit = policy_rx_answer(rx, c, nregex++)) == -2)
+				hit = list_match_regex(l, text);
 			break;
 		}
 		if (hit < 0)
@@ -99,7 +104,8 @@ header_named(const struct cond *c, const struct session_header *h)
 
 /* match_header - whether header h satisfies c (name, then value). */
 static enum match
-match_header(const struct cond *c, const struct session_header *h)
+match_header(const struct cond *c, const struct session_header *h,
+    const struct policy_rx_eval *rx)
 {
 	const char *value = h->value;
 
@@ -109,21 +115,21 @@ match_header(const struct cond *c, const struct session_header *h)
 		return MATCH_YES;
 	while (*value == ' ' || *value == '\t')
 		value++;
-	return match_text(c, value);
+	return match_text(c, value, rx);
 }
 
 /* match_rcpts - at rcpt the current recipient; later, any recipient. */
 static enum match
 match_rcpts(const struct cond *c, const struct session *s, enum stage stage,
-    bool domain)
+    bool domain, const struct policy_rx_eval *rx)
 {
 	if (c->null_sender)
 		return MATCH_NO;
 	if (stage == STAGE_RCPT)
-		return match_text(c, domain ? s->rcpt_domain : s->rcpt);
+		return match_text(c, domain ? s->rcpt_domain : s->rcpt, rx);
 	for (unsigned i = 0; i < s->nrcpts; i++) {
 		enum match m = match_text(c, domain ? s->rcpt_domains[i] :
-		    s->rcpts[i]);
+		    s->rcpts[i], rx);
 
 		if (m != MATCH_NO)
 			return m;
@@ -131,9 +137,11 @@ match_rcpts(const struct cond *c, const struct session *s, enum stage stage,
 	return MATCH_NO;
 }
 
-/* match_field - whether the session's value of c's field matches c. */
+/* match_field - whether the session's value of c's field matches c (rx:
+ * the stage's regex scan, or NULL). */
 static enum match
-match_field(const struct cond *c, const struct session *s, enum stage stage)
+match_field(const struct cond *c, const struct session *s, enum stage stage,
+    const struct policy_rx_eval *rx)
 {
 	switch (c->field) {
 	case COND_CLIENT_ADDR:
@@ -144,21 +152,21 @@ match_field(const struct cond *c, const struct session *s, enum stage stage)
 				return MATCH_YES;
 		return MATCH_NO;
 	case COND_CLIENT_NAME:
-		return match_text(c, s->client_name);
+		return match_text(c, s->client_name, rx);
 	case COND_HELO:
-		return match_text(c, s->helo);
+		return match_text(c, s->helo, rx);
 	case COND_SENDER:
 		/* The null sender: "<>" written inline, or in a list. */
 		if (s->sender[0] == '\0' && c->null_sender)
 			return MATCH_YES;
-		return match_text(c, s->sender);
+		return match_text(c, s->sender, rx);
 	case COND_SENDER_DOMAIN:
 		return s->sender_domain[0] != '\0' ?
-		    match_text(c, s->sender_domain) : MATCH_NO;
+		    match_text(c, s->sender_domain, rx) : MATCH_NO;
 	case COND_RCPT:
-		return match_rcpts(c, s, stage, false);
+		return match_rcpts(c, s, stage, false, rx);
 	case COND_RCPT_DOMAIN:
-		return match_rcpts(c, s, stage, true);
+		return match_rcpts(c, s, stage, true, rx);
 	case COND_RCPT_COUNT:
 		return compare(c, s->nrcpts);
 	case COND_SIZE:
@@ -171,17 +179,20 @@ match_field(const struct cond *c, const struct session *s, enum stage stage)
 			const struct session_header *h =
 			    session_current_header(s);
 
-			return h != NULL ? match_header(c, h) : MATCH_NO;
+			return h != NULL ? match_header(c, h, rx) :
+			    MATCH_NO;
 		}
 		for (unsigned i = 0; i < s->nheaders; i++) {
-			enum match m = match_header(c, &s->headers[i]);
+			enum match m = match_header(c, &s->headers[i],
+			    rx);
 
 			if (m != MATCH_NO)
 				return m;
 		}
 		return MATCH_NO;
 	case COND_BODY:
-		return s->body_len > 0 ? match_text(c, s->body) : MATCH_NO;
+		return s->body_len > 0 ? match_text(c, s->body, rx) :
+		    MATCH_NO;
 	case COND_MACRO: {
 		const char *value = session_macro(s, c->name);
 
@@ -189,7 +200,7 @@ match_field(const struct cond *c, const struct session *s, enum stage stage)
 			return MATCH_NO;
 		if (c->presence)
 			return value[0] != '\0' ? MATCH_YES : MATCH_NO;
-		return match_text(c, value);
+		return match_text(c, value, rx);
 	}
 	case COND_CHECK:
 		return (c->check_results & (1u << s->checks[c->check])) ?
@@ -203,35 +214,35 @@ match_field(const struct cond *c, const struct session *s, enum stage stage)
 /* match_cond - evaluate the condition tree c. */
 static enum match
 match_cond(const struct cond *c, const struct session *s, enum stage stage,
-    signed char *memo)
+    signed char *memo, const struct policy_rx_eval *rx)
 {
 	enum match m;
 
 	switch (c->type) {
 	case COND_MATCH:
 		if (c->memo < 0)
-			return match_field(c, s, stage);
+			return match_field(c, s, stage, rx);
 		if (memo[c->memo] < 0 &&
-		    (m = match_field(c, s, stage)) != MATCH_ERROR)
+		    (m = match_field(c, s, stage, rx)) != MATCH_ERROR)
 			memo[c->memo] = (signed char)m;
 		return memo[c->memo] < 0 ? MATCH_ERROR : (enum match)
 		    memo[c->memo];
 	case COND_ALL:
 		for (unsigned i = 0; i < c->nchildren; i++)
-			if ((m = match_cond(c->children[i], s, stage, memo)) !=
-			    MATCH_YES)
+			if ((m = match_cond(c->children[i], s, stage, memo,
+			    rx)) != MATCH_YES)
 				return m;
 		return MATCH_YES;
 	case COND_ANY:
 		for (unsigned i = 0; i < c->nchildren; i++)
-			if ((m = match_cond(c->children[i], s, stage, memo)) !=
-			    MATCH_NO)
+			if ((m = match_cond(c->children[i], s, stage, memo,
+			    rx)) != MATCH_NO)
 				return m;
 		return MATCH_NO;
 	case COND_NOT:
 		for (unsigned i = 0; i < c->nchildren; i++)
-			if ((m = match_cond(c->children[i], s, stage, memo)) !=
-			    MATCH_NO)
+			if ((m = match_cond(c->children[i], s, stage, memo,
+			    rx)) != MATCH_NO)
 				return m == MATCH_YES ? MATCH_NO : m;
 		return MATCH_YES;
 	}
@@ -247,7 +258,7 @@ gate_open(const struct policy *p, enum stage stage, enum cond_field field,
 {
 	const struct cond *g = p->gates[stage][field];
 
-	return g == NULL || match_field(g, s, stage) != MATCH_NO;
+	return g == NULL || match_field(g, s, stage, NULL) != MATCH_NO;
 }
 
 /* gates_open - whether every gate in mask is open for the session; each
@@ -283,57 +294,97 @@ any_gate_open(const struct policy *p, enum stage stage,
 	return false;
 }
 
+/* What one evaluation of a stage carries from rule to rule. */
+struct eval_state {
+	const struct policy *p;
+	enum stage stage;
+	const struct session *s;
+	struct policy_verdict *v;
+	/* Each gate, and each shared condition, is asked at most once. */
+	signed char gate[COND_FIELD_COUNT], memo[POLICY_MEMO_MAX];
+	struct policy_rx_eval rx;
+};
+
+/* eval_rule - whether the walk goes on after rule r (false: the verdict
+ * in e->v is final). */
+static bool
+eval_rule(struct eval_state *e, struct rule *r)
+{
+	struct policy_verdict *v = e->v;
+
+	if (r->gate_mask != 0 && !gates_open(e->p, e->stage, e->s,
+	    r->gate_mask, e->gate))
+		return true;
+	if (r->gate_any != 0 && !any_gate_open(e->p, e->stage, e->s,
+	    r->gate_any, e->gate))
+		return true;
+	switch (match_cond(r->cond, e->s, e->stage, e->memo, &e->rx)) {
+	case MATCH_NO:
+		return true;
+	case MATCH_ERROR:
+		v->failed = r;
+		v->result = POLICY_ERROR;
+		return false;
+	case MATCH_YES:
+		break;
+	}
+	atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed);
+	if (r->dry_run || r->action == POLICY_ADD_HEADER) {
+		/* One more could not be honoured: fail rather than drop a
+		 * header or a dry run's record. */
+		if (v->neffects == POLICY_MAX_EFFECTS) {
+			v->failed = r;
+			v->too_many_effects = true;
+			v->result = POLICY_ERROR;
+			return false;
+		}
+		v->effects[v->neffects++] = r;
+		return true;
+	}
+	v->rule = r;
+	v->result = POLICY_MATCH;
+	return false;
+}
+
 enum policy_result
 policy_eval(const struct policy *p, enum stage stage,
     const struct session *s, struct policy_verdict *v)
 {
-	/* Each gate, and each shared condition, is asked at most once per
-	 * evaluation. */
-	signed char gate[COND_FIELD_COUNT], memo[POLICY_MEMO_MAX];
+	struct eval_state e;
+	unsigned n = p->nstage_rules[stage];
 
-	memset(gate, -1, sizeof(gate));
-	memset(memo, -1, p->nmemo);
+	e.p = p;
+	e.stage = stage;
+	e.s = s;
+	e.v = v;
+	memset(e.gate, -1, sizeof(e.gate));
+	memset(e.memo, -1, p->nmemo);
 	v->result = POLICY_NOMATCH;
 	v->rule = NULL;
 	v->failed = NULL;
 	v->too_many_effects = false;
 	v->neffects = 0;
-	for (unsigned i = 0; i < p->nstage_rules[stage]; i++) {
-		struct rule *r = p->stage_rules[stage][i];
-
-		if (r->gate_mask != 0 && !gates_open(p, stage, s, r->gate_mask,
-		    gate))
-			continue;
-		if (r->gate_any != 0 && !any_gate_open(p, stage, s, r->gate_any,
-		    gate))
-			continue;
-		switch (match_cond(r->cond, s, stage, memo)) {
-		case MATCH_NO:
-			continue;
-		case MATCH_ERROR:
-			v->failed = r;
-			v->result = POLICY_ERROR;
-			return v->result;
-		case MATCH_YES:
-			break;
-		}
-		atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed);
-		if (r->dry_run || r->action == POLICY_ADD_HEADER) {
-			/* One more could not be honoured: fail rather than
-			 * drop a header or a dry run's record. */
-			if (v->neffects == POLICY_MAX_EFFECTS) {
-				v->failed = r;
-				v->too_many_effects = true;
-				v->result = POLICY_ERROR;
-				return v->result;
-			}
-			v->effects[v->neffects++] = r;
-			continue;
-		}
-		v->rule = r;
-		v->result = POLICY_MATCH;
-		break;
+	if (policy_rx_begin(p, stage, s, &e.rx) != 0) {
+		/* No room to scan: nothing can be judged. */
+		v->failed = n > 0 ? p->stage_rules[stage][0] : NULL;
+		v->result = POLICY_ERROR;
+		return v->result;
 	}
+	if (e.rx.ix == NULL) {
+		for (unsigned i = 0; i < n; i++)
+			if (!eval_rule(&e, p->stage_rules[stage][i]))
+				break;
+		return v->result;
+	}
+	/* Only the rules the scan left possible, in file order. */
+	for (unsigned w = 0; w < e.rx.ix->nwords; w++)
+		for (uint64_t bits = e.rx.cand[w]; bits != 0;
+		    bits &= bits - 1) {
+			unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
+
+			if (!eval_rule(&e, p->stage_rules[stage][i]))
+				return v->result;
+		}
 	return v->result;
 }
 
@@ -446,6 +497,7 @@ policy_free(struct policy *p)
 	for (int st = 0; st < STAGE_COUNT; st++)
 		for (int f = 0; f < COND_FIELD_COUNT; f++)
 			policy_cond_free(p->gates[st][f]);
+	policy_free_regex(p);
 	free(p);
 }
 

@@ -114,6 +114,16 @@ struct policy_verdict {
 					 * POLICY_MAX_EFFECTS matched */
 };
 
+/* policy_thread_done - nothing; frees the calling thread's evaluation
+ * scratch now rather than when the thread ends (the next evaluation on the
+ * thread makes it again). */
+void policy_thread_done(void);
+
+/* policy_regex_patterns - how many regex patterns the policy's one-pass
+ * index holds, and in *engine how many of them the multi-pattern engine
+ * scans (the rest run on regexec; see regex_set.h). */
+size_t policy_regex_patterns(const struct policy *p, size_t *engine);
+
 /* policy_eval - evaluate stage's rules against s into *v; its result. */
 enum policy_result policy_eval(const struct policy *p, enum stage stage,
     const struct session *s, struct policy_verdict *v);

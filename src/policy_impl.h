@@ -10,6 +10,7 @@
 #define REPLYMILTER_POLICY_IMPL_H
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <strings.h>
 
 #include "checks/runner.h"
@@ -53,6 +54,11 @@ struct cond {
 	unsigned long number;
 	enum check_id check;
 	unsigned check_results;	/* bit per result index */
+	/* The regex index (policy_regex.c): 1 + its key at its stage, or 0
+	 * when it has none; the slot of its first regex list (the k-th
+	 * regex list is slot rx_slot + k). */
+	unsigned rx_key;
+	unsigned rx_slot;
 };
 
 struct rule {
@@ -78,6 +84,47 @@ struct rule {
 	 * their gates is closed, the any cannot match, nor the rule. */
 	unsigned gate_any;
 	atomic_ulong hits;
+};
+
+#define POLICY_RX_NONE UINT32_MAX
+
+/* One value the regex index scans at a stage: a field, and for header
+ * and macro conditions the name. */
+struct policy_rx_key {
+	enum cond_field field;
+	const char *name;	/* borrowed from a condition, or NULL */
+	bool multi;		/* several values at this stage */
+	struct regex_set *set;	/* every pattern; bit = slot */
+	unsigned nslots;	/* one per regex list of each condition */
+	uint32_t *slot_rule;	/* per slot: the stage rule whose trigger
+				 * it is, or POLICY_RX_NONE */
+	uint64_t *triggers;	/* bit per stage rule it triggers */
+	size_t hits_off;	/* its bitmap in an evaluation's scratch */
+};
+
+/* A stage's regex index: no keys, no index. */
+struct policy_rx_stage {
+	unsigned nkeys;
+	struct policy_rx_key *keys;
+	unsigned nwords;	/* of a bitmap over the stage's rules */
+	uint64_t *plain;	/* rules without a trigger: always candidates */
+	size_t max_hits, tmp_off, cand_off;
+	size_t scratch;		/* bytes an evaluation needs */
+};
+
+enum policy_rx_state {
+	POLICY_RX_NOVALUE,	/* no value at this stage: no hits */
+	POLICY_RX_SCANNED,	/* one value, its hits exact */
+	POLICY_RX_UNION,	/* several values: hits select rules only */
+	POLICY_RX_FAILED	/* the scan failed: ask the lists */
+};
+
+/* One evaluation's answers from the index (policy_rx_begin). */
+struct policy_rx_eval {
+	const struct policy_rx_stage *ix;	/* NULL: no index here */
+	unsigned char *state;	/* per key: enum policy_rx_state */
+	unsigned char *hits;	/* the keys' bitmaps, at hits_off */
+	uint64_t *cand;		/* bit per stage rule that may match */
 };
 
 struct policy_named_list {
@@ -116,6 +163,8 @@ struct policy {
 	/* Identical conditions (same field and values as written) share a
 	 * memo slot, so one evaluation asks each only once. */
 	unsigned nmemo;
+	/* Per stage, every regex in one pass per value (policy_regex.c). */
+	struct policy_rx_stage rx[STAGE_COUNT];
 };
 
 #define POLICY_MEMO_MAX 4096
@@ -138,5 +187,25 @@ policy_compare_name(const void *a, const void *b)
 /* policy_build_gates - fill p's gates and memo slots from its rules (after
  * every rule is built); 0, or -1 when out of memory. */
 int policy_build_gates(struct policy *p);
+
+/* policy_build_regex - build p's regex index (after the gates); 0, or -1
+ * when out of memory. */
+int policy_build_regex(struct policy *p);
+
+/* policy_free_regex - release p's regex index. */
+void policy_free_regex(struct policy *p);
+
+/* policy_rx_begin - scan the values of stage's keys in s into *ev (the
+ * calling thread's scratch, valid until its next call) and mark the
+ * candidate rules; 0, or -1 when out of memory (the caller fails
+ * closed).  With no index at stage, ev->ix is NULL. */
+int policy_rx_begin(const struct policy *p, enum stage stage,
+    const struct session *s, struct policy_rx_eval *ev);
+
+/* policy_rx_answer - whether the k-th regex list of c matched the value
+ * scanned: 1 or 0, or -2 when the index cannot say exactly (no index, a
+ * multi key, a failed scan): then ask the list. */
+int policy_rx_answer(const struct policy_rx_eval *ev, const struct cond *c,
+    unsigned k);
 
 #endif

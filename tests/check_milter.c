@@ -228,6 +228,9 @@ abort:
 close:
 	failalloc_resume();
 	(void)d->xxfi_close(&ctx);
+	/* What a worker thread frees when it ends: each run starts as on a
+	 * new thread, so each allocation is numbered the same. */
+	policy_thread_done();
 	failalloc_pause();
 	free(value);
 	ck_assert_ptr_null(ctx.priv);

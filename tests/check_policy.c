@@ -1606,6 +1606,328 @@ START_TEST(test_log_control_bytes)
 }
 END_TEST
 
+/* -------------------------------------------------------------------------
+ * The regex index (policy_regex.c): every regex of a stage and value in one
+ * scan, and only the rules it leaves possible evaluated, in file order.
+ */
+
+/* verdict_of - the name of the deciding rule after evaluating stage on s,
+ * "-" when none decided, "ERROR" on a failure. */
+static const char *
+verdict_of(const struct policy *p, enum stage st, const struct session *s)
+{
+	struct policy_verdict v;
+
+	switch (policy_eval(p, st, s, &v)) {
+	case POLICY_MATCH:
+		return policy_rule_name(v.rule);
+	case POLICY_NOMATCH:
+		return "-";
+	case POLICY_ERROR:
+		break;
+	}
+	return "ERROR";
+}
+
+/* Many rules on one value: the first whose regex matches decides, however
+ * many there are after it, and a later catch-all only when none does. */
+START_TEST(test_index_first_match)
+{
+	static char config[200 * 96];
+	size_t used = 0;
+	struct policy *p;
+	struct flow *f;
+	size_t engine;
+	static const struct { const char *helo, *want; } cases[] = {
+		{ "h37.example", "r37" }, { "h150.example", "r150" },
+		{ "h0.example", "r0" }, { "H37.EXAMPLE", "r37" },
+		{ "zzz.example", "catch-all" }, { "zzz", "-" },
+		{ "xh37.example", "catch-all" },
+	};
+
+	for (int i = 0; i < 199; i++)
+		used += (size_t)snprintf(config + used, sizeof(config) - used,
+		    "rule \"r%d\" {\nstage = helo\nhelo = \"/^h%d\\\\./i\"\n"
+		    "reply = \"550 5.7.1 rule %d\"\n}\n", i, i, i);
+	snprintf(config + used, sizeof(config) - used, "rule \"catch-all\" "
+	    "{\nstage = helo\nhelo = \"/\\\\.example$/\"\nreply = \"550 "
+	    "5.7.1 all\"\n}\n");
+	p = load_ok(config);
+	ck_assert_uint_eq(policy_regex_patterns(p, &engine), 200);
+#ifdef HAVE_HYPERSCAN
+	ck_assert_uint_eq(engine, 200);
+#else
+	ck_assert_uint_eq(engine, 0);
+#endif
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		f = flow_new(p);
+		ck_assert_ptr_nonnull(f);
+		apply(f, flow_session(f), "client c 192.0.2.1");
+		apply(f, flow_session(f), "helo ");
+		ck_assert_int_eq(session_set_helo(flow_session(f),
+		    cases[i].helo), 0);
+		ck_assert_str_eq(verdict_of(p, STAGE_HELO, flow_session(f)),
+		    cases[i].want);
+		flow_free(f);
+	}
+	policy_unref(p);
+}
+END_TEST
+
+/* The shapes the index must answer exactly: several values (recipients
+ * and headers after their stage), strings and regexes in one condition,
+ * named lists of many patterns, not and any, '$' before a final newline,
+ * GNU escapes left to regexec, a macro, no value at all. */
+static const struct index_case {
+	const char *stage, *prelude, *conds, *facts;
+	int want;
+} index_cases[] = {
+	{ "eom", "", "rcpt = \"/^bob@/\"", "mail a@b\nrcpt alice@x\n"
+	    "rcpt bob@x", 1 },
+	{ "eom", "", "rcpt = \"/^carol@/\"", "mail a@b\nrcpt alice@x\n"
+	    "rcpt bob@x", 0 },
+	{ "eom", "", "rcpt_domain = \"/^y$/\"", "mail a@b\nrcpt alice@x\n"
+	    "rcpt bob@y", 1 },
+	{ "eom", "", "header = \"Subject: /casino/\"", "mail a@b\nrcpt c@d\n"
+	    "header Subject: hello\nheader X-A: casino\n"
+	    "header Subject: casino", 1 },
+	{ "eom", "", "header = \"Subject: /casino/\"", "mail a@b\nrcpt c@d\n"
+	    "header Subject: hello\nheader X-A: casino", 0 },
+	{ "header", "", "header = \"Subject: /^casino/\"", "mail a@b\n"
+	    "rcpt c@d\nheader Subject:   casino", 1 },
+	{ "header", "", "header = \"Subject: /^casino/\"", "mail a@b\n"
+	    "rcpt c@d\nheader X-Subject: casino", 0 },
+	{ "helo", "", "helo = { \"exact.example\", \"/^re/\" }",
+	    "helo exact.example", 1 },
+	{ "helo", "", "helo = { \"exact.example\", \"/^re/\" }",
+	    "helo remote", 1 },
+	{ "helo", "", "helo = { \"exact.example\", \"/^re/\" }",
+	    "helo other", 0 },
+	{ "helo", "list \"bad\" { type = regex\nentries = { \"/^a1$/\", "
+	    "\"/^a2$/\", \"/^a3$/\", \"/b\\\\w/\" } }\n",
+	    "helo = \"list:bad\"", "helo a3", 1 },
+	{ "helo", "list \"bad\" { type = regex\nentries = { \"/^a1$/\", "
+	    "\"/^a2$/\", \"/^a3$/\", \"/b\\\\w/\" } }\n",
+	    "helo = \"list:bad\"", "helo xbz", 1 },
+	{ "helo", "list \"bad\" { type = regex\nentries = { \"/^a1$/\", "
+	    "\"/^a2$/\", \"/^a3$/\", \"/b\\\\w/\" } }\n",
+	    "helo = \"list:bad\"", "helo a4", 0 },
+	{ "mail", "", "not { sender = \"/^spam@/\" }", "mail a@b", 1 },
+	{ "mail", "", "not { sender = \"/^spam@/\" }", "mail spam@b", 0 },
+	{ "mail", "", "any { sender = \"/^x@/\"\nhelo = \"/^h/\" }",
+	    "helo hh\nmail a@b", 1 },
+	{ "mail", "", "any { sender = \"/^x@/\"\nhelo = \"/^h/\" }",
+	    "helo gg\nmail a@b", 0 },
+	{ "mail", "", "helo = \"/^h/\"\nsender = \"/^x@/\"",
+	    "helo hh\nmail x@b", 1 },
+	{ "mail", "", "helo = \"/^h/\"\nsender = \"/^x@/\"",
+	    "helo hh\nmail a@b", 0 },
+	{ "eom", "", "body = \"/soon\\\\.$/\"", "mail a@b\nrcpt c@d\n"
+	    "body see you soon.", 0 },
+	{ "eom", "", "body = \"/soon\\\\./\"", "mail a@b\nrcpt c@d\n"
+	    "body see you soon.", 1 },
+	{ "eom", "", "body = \"/casino/\"", "mail a@b\nrcpt c@d", 0 },
+	{ "mail", "", "macro = \"{auth_authen}: /^al/\"",
+	    "mail a@b\nmacro {auth_authen} alice", 1 },
+	{ "mail", "", "macro = \"{auth_authen}: /^al/\"", "mail a@b", 0 },
+	{ "mail", "", "sender_domain = \"/^b$/\"", "mail <>", 0 },
+	{ "mail", "", "sender = \"/^$/\"", "mail <>", 1 },
+};
+
+/* index_policy - the policy of index_cases[i]: its rule, then one that
+ * matches everything at that stage, so that a wrong skip shows. */
+static struct policy *
+index_policy(const struct index_case *c)
+{
+	char config[2048];
+
+	snprintf(config, sizeof(config), "%srule \"r\" {\nstage = %s\n%s\n"
+	    "reply = \"550 5.7.1 r\"\n}\nrule \"later\" {\nstage = %s\n"
+	    "reply = \"550 5.7.1 later\"\n}\n", c->prelude, c->stage,
+	    c->conds, c->stage);
+	return load_ok(config);
+}
+
+START_TEST(test_index_shapes)
+{
+	const struct index_case *c = &index_cases[_i];
+	struct policy *p = index_policy(c);
+	struct flow *f = flow_new(p);
+	enum stage st;
+	const char *want = c->want ? "r" : "later";
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(stage_parse(c->stage, &st), 0);
+	apply(f, flow_session(f), "client c 192.0.2.1\nhelo h.example");
+	apply(f, flow_session(f), c->facts);
+	ck_assert_msg(strcmp(verdict_of(p, st, flow_session(f)), want) == 0,
+	    "%s / %s: %s, not %s", c->conds, c->facts,
+	    verdict_of(p, st, flow_session(f)), want);
+#ifdef HAVE_HYPERSCAN
+	/* With the scan failing, the lists answer: the same verdict. */
+	hs_scan_fail_with = HS_NOMEM;
+	ck_assert_str_eq(verdict_of(p, st, flow_session(f)), want);
+	hs_scan_fail_with = HS_SUCCESS;
+#endif
+	flow_free(f);
+	policy_unref(p);
+}
+END_TEST
+
+#ifdef HAVE_HYPERSCAN
+/* rnd - the next of a small deterministic sequence (xorshift). */
+static unsigned
+rnd(unsigned *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 17;
+	*state ^= *state << 5;
+	return *state;
+}
+
+/* rnd_pattern - a short ERE over the letters a, b, c and '.', into buf. */
+static const char *
+rnd_pattern(unsigned *st, char *buf, size_t size)
+{
+	static const char *const atoms[] = {
+		"a", "b", "c", "\\\\.", ".", "[ab]", "[^a]", "(a|bc)", "a+",
+		"b*", "c?", "[[:alpha:]]{2}", "\\\\w", "(ab)+"
+	};
+	size_t used = 0;
+	unsigned n = 1 + rnd(st) % 3;
+
+	if (rnd(st) % 3 == 0)
+		used += (size_t)snprintf(buf + used, size - used, "^");
+	for (unsigned i = 0; i < n; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s",
+		    atoms[rnd(st) % NELEM(atoms)]);
+	if (rnd(st) % 3 == 0)
+		snprintf(buf + used, size - used, "$");
+	return buf;
+}
+
+/* rnd_value - a short value over a, b, c, '.', 'A', into buf. */
+static const char *
+rnd_value(unsigned *st, char *buf, size_t size)
+{
+	static const char letters[] = "abc.A";
+	unsigned n = 1 + rnd(st) % 6;
+
+	for (unsigned i = 0; i < n && i + 1 < size; i++)
+		buf[i] = letters[rnd(st) % (sizeof(letters) - 1)];
+	buf[n < size ? n : size - 1] = '\0';
+	return buf;
+}
+
+/* Random policies of regex rules at every stage that reads values, on
+ * random sessions: the verdicts with the index are those without it (the
+ * scan failing sends every rule and regex to the lists: the engine as it
+ * was before the index). */
+START_TEST(test_index_differential)
+{
+	static const char *const stages[] = {
+		"helo", "mail", "rcpt", "header", "eoh", "eom"
+	};
+	/* Each shape with the first stage (index in stages[]) it may be
+	 * at; @ stands for a random pattern. */
+	static const struct { const char *text; unsigned from; } shapes[] = {
+		{ "helo = \"/@/\"", 0 }, { "helo = \"/@/i\"", 0 },
+		{ "not { helo = \"/@/\" }", 0 },
+		{ "helo = { \"ab\", \"/@/\" }", 0 },
+		{ "sender = \"/@/\"", 1 },
+		{ "any { sender = \"/@/\"\nhelo = \"/@/\" }", 1 },
+		{ "rcpt = \"/@/\"", 2 }, { "rcpt_domain = \"/@/i\"", 2 },
+		{ "not { rcpt = \"/@/\" }", 2 },
+		{ "header = \"Subject: /@/\"", 3 },
+		{ "helo = \"/@/\"\nheader = \"Subject: /@/\"", 3 },
+		{ "body = \"/@/\"", 5 }, { "not { body = \"/@/i\" }", 5 },
+	};
+	unsigned st = 0x2545f491u;
+	static char config[64 * 1024];
+	unsigned compared = 0, decided = 0;
+
+	for (int round = 0; round < 40; round++) {
+		size_t used = 0;
+		struct policy *p;
+
+		for (int r = 0; r < 60; r++) {
+			unsigned sg = rnd(&st) % NELEM(stages), k;
+			char cond[512], pat[64];
+			size_t n = 0;
+
+			do
+				k = rnd(&st) % NELEM(shapes);
+			while (shapes[k].from > sg);
+			for (const char *c = shapes[k].text; *c != '\0' &&
+			    n + 64 < sizeof(cond); c++) {
+				if (*c != '@') {
+					cond[n++] = *c;
+					continue;
+				}
+				rnd_pattern(&st, pat, sizeof(pat));
+				memcpy(cond + n, pat, strlen(pat));
+				n += strlen(pat);
+			}
+			cond[n] = '\0';
+			used += (size_t)snprintf(config + used,
+			    sizeof(config) - used, "rule \"r%d\" {\nstage = "
+			    "%s\n%s\n%s\n}\n", r, stages[sg], cond,
+			    rnd(&st) % 4 ? "reply = \"550 5.7.1 no\"" :
+			    "action = continue");
+		}
+		p = load_ok(config);
+		for (int sess = 0; sess < 20; sess++) {
+			struct flow *f = flow_new(p);
+			struct session *s = flow_session(f);
+			char v[32], facts[512];
+
+			ck_assert_ptr_nonnull(f);
+			apply(f, s, "client c 192.0.2.1");
+			ck_assert_int_eq(session_set_helo(s, rnd_value(&st, v,
+			    sizeof(v))), 0);
+			snprintf(facts, sizeof(facts), "mail %s@%s",
+			    rnd_value(&st, v, sizeof(v)), "b.c");
+			apply(f, s, facts);
+			for (unsigned k = 0, n = 1 + rnd(&st) % 3; k < n;
+			    k++) {
+				char u[32], d[32];
+
+				snprintf(facts, sizeof(facts), "rcpt %s@%s",
+				    rnd_value(&st, u, sizeof(u)),
+				    rnd_value(&st, d, sizeof(d)));
+				apply(f, s, facts);
+			}
+			snprintf(facts, sizeof(facts), "header Subject: %s\n"
+			    "body %s", rnd_value(&st, v, sizeof(v)),
+			    rnd_value(&st, v, sizeof(v)));
+			apply(f, s, facts);
+			for (size_t k = 0; k < NELEM(stages); k++) {
+				enum stage sg;
+				char with[64];
+
+				ck_assert_int_eq(stage_parse(stages[k], &sg), 0);
+				snprintf(with, sizeof(with), "%s",
+				    verdict_of(p, sg, s));
+				hs_scan_fail_with = HS_NOMEM;
+				ck_assert_msg(strcmp(with, verdict_of(p, sg, s))
+				    == 0, "round %d, %s: %s with the index, "
+				    "%s without\n%s", round, stages[k], with,
+				    verdict_of(p, sg, s), config);
+				hs_scan_fail_with = HS_SUCCESS;
+				compared++;
+				decided += strcmp(with, "-") != 0;
+			}
+			flow_free(f);
+		}
+		policy_unref(p);
+	}
+	/* Both kinds of answer were compared, not only "no rule". */
+	ck_assert_uint_gt(decided, compared / 10);
+	ck_assert_uint_lt(decided, compared);
+}
+END_TEST
+#endif
+
 /* policy_suite - the cases above. */
 static Suite *
 policy_suite(void)
@@ -1630,6 +1952,11 @@ policy_suite(void)
 	tcase_add_test(tc, test_refcount);
 	tcase_add_test(tc, test_decision_logged);
 	tcase_add_test(tc, test_failure_names_rule);
+	tcase_add_test(tc, test_index_first_match);
+	tcase_add_loop_test(tc, test_index_shapes, 0, NELEM(index_cases));
+#ifdef HAVE_HYPERSCAN
+	tcase_add_test(tc, test_index_differential);
+#endif
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -21,31 +21,6 @@
 #include "regex_set.h"
 #include "regexec_fail.h"
 
-#ifdef HAVE_HYPERSCAN
-#include <hs/hs.h>
-
-/* When nonzero, hs_scan returns it without scanning. */
-static hs_error_t hs_scan_fail_with;
-
-hs_error_t __real_hs_scan(const hs_database_t *db, const char *data,
-    unsigned length, unsigned flags, hs_scratch_t *scratch,
-    match_event_handler onEvent, void *context);
-hs_error_t __wrap_hs_scan(const hs_database_t *db, const char *data,
-    unsigned length, unsigned flags, hs_scratch_t *scratch,
-    match_event_handler onEvent, void *context);
-
-/* __wrap_hs_scan - hs_scan, or hs_scan_fail_with when that is set. */
-hs_error_t
-__wrap_hs_scan(const hs_database_t *db, const char *data, unsigned length,
-    unsigned flags, hs_scratch_t *scratch, match_event_handler onEvent,
-    void *context)
-{
-	if (hs_scan_fail_with != HS_SUCCESS)
-		return hs_scan_fail_with;
-	return __real_hs_scan(db, data, length, flags, scratch, onEvent,
-	    context);
-}
-#endif
 
 /* One pattern of the corpus: the ERE and whether it is /i. */
 struct pat {
