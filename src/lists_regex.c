@@ -56,9 +56,9 @@ list_regex_hint(int code)
  * Optional copies cost more: x{0,m} and (x?){m} make m nested choices,
  * and glibc's automaton grows with the square of them (x{0,5000} takes
  * 194 MB, x{0,18111} 2.5 GB, found by fuzz_lists; (x?){10000} 773 MB).
- * 2,000 optional nodes in a pattern cost about 33 MB at most.
+ * 1,000 optional nodes in a pattern cost about 9 MB at most.
  */
-#define LIST_REGEX_MAX_OPTIONAL 2000
+#define LIST_REGEX_MAX_OPTIONAL 1000
 
 /* list_regex_mul - a * b, at most LIST_REGEX_MAX_COPIES + 1. */
 static size_t
@@ -69,6 +69,16 @@ list_regex_mul(size_t a, size_t b)
 	return a * b;
 }
 
+/* list_regex_skip_bs - q past any backslashes (glibc reads "{\\,5000}" as
+ * "{,5000}"), not past the NUL. */
+static const char *
+list_regex_skip_bs(const char *q)
+{
+	while (q[0] == '\\' && q[1] != '\0')
+		q++;
+	return q;
+}
+
 /* list_regex_bound - the copies "{n}", "{n,}", "{n,m}" or "{,m}" (glibc
  * reads it as {0,m}) at p[0] = '{' makes, with *end after the '}'; 0 when
  * p is not a bound (regcomp then judges it). */
@@ -76,15 +86,16 @@ static size_t
 list_regex_bound(const char *p, const char **end, size_t *least)
 {
 	size_t n = 0, m;
-	const char *q = p + 1;
+	const char *q = list_regex_skip_bs(p + 1);
 
 	if ((*q < '0' || *q > '9') && *q != ',')
 		return 0;
 	while (*q >= '0' && *q <= '9' && n <= LIST_REGEX_MAX_COPIES)
 		n = n * 10 + (size_t)(*q++ - '0');
 	m = n;
+	q = list_regex_skip_bs(q);
 	if (*q == ',') {
-		q++;
+		q = list_regex_skip_bs(q + 1);
 		if (*q == '}')
 			m = n + 1;	/* n copies and a star */
 		else {
@@ -94,8 +105,14 @@ list_regex_bound(const char *p, const char **end, size_t *least)
 				m = m * 10 + (size_t)(*q++ - '0');
 		}
 	}
-	if (*q != '}')
-		return 0;
+	q = list_regex_skip_bs(q);
+	if (*q != '}') {
+		/* Not a bound POSIX knows, but glibc may read one in it:
+		 * count it as one (the guard errs on the safe side). */
+		*end = q;
+		*least = 0;
+		return m > 0 ? m : 1;
+	}
 	*end = q + 1;
 	*least = n < m ? n : m;
 	return m > 0 ? m : 1;
@@ -353,7 +370,7 @@ list_add_regex(struct list *list, const char *e, size_t len,
 		list_report(w, "%s repeats too much for the regex engine "
 		    "(a repetition of a repetition, as in a++ or a*?, or "
 		    "nested ones multiplying, as in ((a+)+)+ or "
-		    "(a{1000}){1000}, or over 2000 optional copies, as in "
+		    "(a{1000}){1000}, or over 1000 optional copies, as in "
 		    "a{0,5000}; write each repetition once, and smaller)",
 		    list_quote(q, e, len));
 		return list_bad();
