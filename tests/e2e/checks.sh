@@ -72,10 +72,7 @@ top=$(cd -- "$here/../.." && pwd)
 . "$top/tests/lib/live.sh"
 live_or_skip "it starts a real Postfix and unbound on loopback"
 
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: $0 needs root (Postfix drops to user postfix; a tmpfs is mounted)"
-	exit 77
-fi
+root_or_skip "needs root (Postfix drops to user postfix; a tmpfs is mounted)"
 
 # Run in a private mount namespace: the tmpfs is seen by this test only and
 # cannot outlive it.

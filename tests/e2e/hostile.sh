@@ -53,10 +53,7 @@ top=$(cd -- "$here/../.." && pwd)
 . "$top/tests/lib/live.sh"
 live_or_skip "it starts a real Postfix and a real Sendmail on loopback"
 
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: $0 needs root (Postfix; unshare -m -u for Sendmail)"
-	exit 77
-fi
+root_or_skip "needs root (Postfix; unshare -m -u for Sendmail)"
 
 . "$here/lib/common.sh"
 . "$here/lib/postfix.sh"

@@ -48,10 +48,7 @@ top=$(cd -- "$here/../.." && pwd)
 . "$top/tests/lib/live.sh"
 live_or_skip "it starts a real Postfix on loopback"
 
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: $0 needs root (Postfix runs as root and drops to user postfix)"
-	exit 77
-fi
+root_or_skip "needs root (Postfix runs as root and drops to user postfix)"
 
 . "$here/lib/common.sh"
 . "$here/lib/postfix.sh"

@@ -58,10 +58,7 @@ top=$(cd -- "$here/../.." && pwd)
 . "$top/tests/lib/live.sh"
 live_or_skip "it starts a real Sendmail on loopback"
 
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: $0 needs root (unshare -m -u and mount for a private Sendmail)"
-	exit 77
-fi
+root_or_skip "needs root (unshare -m -u and mount for a private Sendmail)"
 
 . "$here/lib/common.sh"
 . "$here/lib/sendmail.sh"
