@@ -107,15 +107,11 @@ static enum match
 match_header(const struct cond *c, const struct session_header *h,
     const struct policy_rx_eval *rx)
 {
-	const char *value = h->value;
-
 	if (!header_named(c, h))
 		return MATCH_NO;
 	if (c->presence)
 		return MATCH_YES;
-	while (*value == ' ' || *value == '\t')
-		value++;
-	return match_text(c, value, rx);
+	return match_text(c, session_header_text(h), rx);
 }
 
 /* match_rcpts - at rcpt the current recipient; later, any recipient. */

@@ -377,18 +377,14 @@ policy_thread_done(void)
 	}
 }
 
-/* rx_header_value - h's value past leading blanks (as match_header reads
- * it) when h is named name, else NULL. */
+/* rx_header_value - h's text (session_header_text) when h is named name,
+ * else NULL. */
 static const char *
 rx_header_value(const struct session_header *h, const char *name)
 {
-	const char *v;
-
 	if (h == NULL || strcasecmp(h->name, name) != 0)
 		return NULL;
-	for (v = h->value; *v == ' ' || *v == '\t'; v++)
-		;
-	return v;
+	return session_header_text(h);
 }
 
 /* rx_value - the value of key k at stage in s, NULL when there is none;

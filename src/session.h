@@ -37,6 +37,18 @@ struct session_header {
 	const char *value;
 };
 
+/* session_header_text - h's value as conditions match it: past the blanks
+ * that follow the colon. */
+static inline const char *
+session_header_text(const struct session_header *h)
+{
+	const char *v = h->value;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return v;
+}
+
 struct session_macro {
 	const char *name;	/* "{auth_authen}" or "i" */
 	const char *value;
