@@ -180,6 +180,23 @@ regex_set_portable(const char *p, bool *dollar)
 }
 
 #ifdef HAVE_HYPERSCAN
+/*
+ * Scratch space.  hs_alloc_scratch checks the whole database (a checksum
+ * over it) each time it is called, so it must stay off the scan path:
+ * one prototype, grown at build time for every database built, is cloned
+ * once into each thread that scans.  The generation changes whenever a
+ * database is built; a thread whose clone is older clones it again.  The
+ * prototype only grows (a set freed by a reload leaves it as large), so
+ * every clone fits every live database.
+ */
+static pthread_mutex_t regex_set_proto_lock = PTHREAD_MUTEX_INITIALIZER;
+static hs_scratch_t *regex_set_proto;
+static _Atomic unsigned long regex_set_proto_gen;
+
+/* The prototype's generation this thread's clone (the value of
+ * regex_set_key) copies. */
+static _Thread_local unsigned long regex_set_thread_gen;
+
 static pthread_key_t regex_set_key;
 static pthread_once_t regex_set_once = PTHREAD_ONCE_INIT;
 static int regex_set_key_rc;
@@ -198,6 +215,56 @@ regex_set_key_init(void)
 {
 	regex_set_key_rc = pthread_key_create(&regex_set_key,
 	    regex_set_scratch_free);
+}
+
+/* regex_set_proto_grow - 0 once the prototype scratch fits db, -1 when
+ * out of memory. */
+static int
+regex_set_proto_grow(const hs_database_t *db)
+{
+	int rc = 0;
+
+	/* A new generation each time: a grown prototype may sit at the
+	 * address of the old one, so the pointer cannot tell. */
+	pthread_mutex_lock(&regex_set_proto_lock);
+	if (hs_alloc_scratch(db, &regex_set_proto) != HS_SUCCESS)
+		rc = -1;
+	regex_set_proto_gen++;
+	pthread_mutex_unlock(&regex_set_proto_lock);
+	return rc;
+}
+
+/* regex_set_thread_scratch - this thread's scratch, a clone of the
+ * current prototype, or NULL when out of memory. */
+static hs_scratch_t *
+regex_set_thread_scratch(void)
+{
+	hs_scratch_t *s;
+	hs_error_t rc;
+
+	if (pthread_once(&regex_set_once, regex_set_key_init) != 0 ||
+	    regex_set_key_rc != 0)
+		return NULL;
+	s = pthread_getspecific(regex_set_key);
+	if (s != NULL && regex_set_thread_gen == regex_set_proto_gen)
+		return s;
+	if (s != NULL) {
+		(void)pthread_setspecific(regex_set_key, NULL);
+		hs_free_scratch(s);
+		s = NULL;
+	}
+	pthread_mutex_lock(&regex_set_proto_lock);
+	rc = regex_set_proto != NULL ?
+	    hs_clone_scratch(regex_set_proto, &s) : HS_NOMEM;
+	regex_set_thread_gen = regex_set_proto_gen;
+	pthread_mutex_unlock(&regex_set_proto_lock);
+	if (rc != HS_SUCCESS)
+		return NULL;
+	if (pthread_setspecific(regex_set_key, s) != 0) {
+		hs_free_scratch(s);
+		return NULL;
+	}
+	return s;
 }
 
 /* regex_set_compile - 0 once set->db holds every portable pattern
@@ -251,7 +318,7 @@ regex_set_compile(struct regex_set *set, const struct regex_set_entry *e)
 		    sizeof(*ids));
 	}
 	set->nengine = count;
-	rc = 0;
+	rc = set->db != NULL ? regex_set_proto_grow(set->db) : 0;
 out:
 	free(expr);
 	free(flags);
@@ -305,22 +372,12 @@ regex_set_hs_scan(const struct regex_set *set, const char *text,
 		set, text, len > 0 && text[len - 1] == '\n', false, hits
 	};
 
-	hs_scratch_t *s, *old;
+	hs_scratch_t *s;
 
 	if (set->db == NULL)
 		return 0;
-	if (pthread_once(&regex_set_once, regex_set_key_init) != 0 ||
-	    regex_set_key_rc != 0)
+	if (len > 0xffffffffu || (s = regex_set_thread_scratch()) == NULL)
 		return -1;
-	if (len > 0xffffffffu)
-		return -1;
-	old = s = pthread_getspecific(regex_set_key);
-	if (hs_alloc_scratch(set->db, &s) != HS_SUCCESS)
-		return -1;
-	if (s != old && pthread_setspecific(regex_set_key, s) != 0) {
-		hs_free_scratch(s);
-		return -1;
-	}
 	if (hs_scan(set->db, text, (unsigned)len, 0, s, regex_set_on_hit,
 	    &ctx) != HS_SUCCESS || ctx.failed)
 		return -1;
@@ -536,8 +593,8 @@ regex_set_thread_done(void)
 	    regex_set_key_rc != 0)
 		return;
 	if ((s = pthread_getspecific(regex_set_key)) != NULL) {
-		hs_free_scratch(s);
 		(void)pthread_setspecific(regex_set_key, NULL);
+		hs_free_scratch(s);
 	}
 #endif
 }

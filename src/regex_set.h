@@ -13,8 +13,9 @@
  * Engines:
  *   - Hyperscan (block mode), when configure found libhs: the patterns it
  *     can take are compiled into one database and scanned in one pass.
- *     Each thread keeps its own scratch space (thread-specific data, freed
- *     when the thread ends, or by regex_set_thread_done).
+ *     Scratch space is sized when a set is built, never while scanning:
+ *     each thread that scans takes its own copy once (thread-specific
+ *     data, freed when the thread ends, or by regex_set_thread_done).
  *   - regexec(3) for every other pattern, and for all of them when
  *     Hyperscan is not built in.
  *

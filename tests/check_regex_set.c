@@ -365,6 +365,42 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* A thread that scanned a small set, then scans a set built later that
+ * needs more scratch space: its copy is refreshed, the answers stay right
+ * (a stale, too small copy would make hs_scan fail: -1). */
+START_TEST(test_scratch_grows)
+{
+	struct regex_set_entry small[] = { { "abc", 0, 0 } };
+	enum { NBIG = 300 };
+	struct regex_set_entry big[NBIG];
+	char pat[NBIG][64], err[256];
+	struct regex_set *a, *b;
+	unsigned char hits[NBIG / 8 + 1];
+
+	a = regex_set_new(small, 1, err, sizeof(err));
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(regex_set_scan(a, "xabc", 4, hits), 0);
+	ck_assert(regex_set_hit(hits, 0));
+	for (int i = 0; i < NBIG; i++) {
+		snprintf(pat[i], sizeof(pat[i]), "(^|[^a-z])w%d(x|y[0-9]+)"
+		    "?[a-z]{2,9}z.*q%d$", i, i % 7);
+		big[i] = (struct regex_set_entry){ pat[i], 0, 0 };
+	}
+	b = regex_set_new(big, NBIG, err, sizeof(err));
+	ck_assert_msg(b != NULL, "%s", err);
+	ck_assert_int_gt(regex_set_engine_count(b), NBIG / 2);
+	ck_assert_int_eq(regex_set_scan(b, "-w123yabcdzq4", 13, hits), 0);
+	for (int i = 0; i < NBIG; i++)
+		ck_assert_msg(regex_set_hit(hits, i) == (i == 123),
+		    "pattern %d", i);
+	ck_assert_int_eq(regex_set_scan(a, "abd", 3, hits), 0);
+	ck_assert(!regex_set_hit(hits, 0));
+	regex_set_free(a);
+	regex_set_free(b);
+	regex_set_thread_done();
+}
+END_TEST
+
 /* The engine's name. */
 START_TEST(test_engine_name)
 {
@@ -396,6 +432,7 @@ regex_set_suite(void)
 	tcase_add_test(tc, test_hs_error);
 #endif
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_scratch_grows);
 	tcase_add_test(tc, test_engine_name);
 	suite_add_tcase(s, tc);
 	return s;
