@@ -551,7 +551,7 @@ build_tree(struct conf_rule_ctx *rc, cfg_t *sec, enum cond_type type, int line,
 			build_field(rc, c, sec, (enum cond_field)f,
 			    conf_opt_line(rc->ld, sec, opt, line));
 	}
-	if (depth >= CONF_COND_DEPTH)
+	if (depth >= rc->ld->cond_depth)
 		return c;
 	for (size_t k = 0; k < sizeof(nested) / sizeof(nested[0]); k++)
 		for (unsigned i = 0; i < cfg_size(sec, nested[k].name); i++) {

@@ -59,6 +59,9 @@ struct conf_loader {
 	struct conf_opt_line *lines;
 	size_t nlines, lines_cap;
 	bool sorted;
+	/* The any/all/not levels of the schema the text was parsed with
+	 * (CONF_COND_DEPTH, or fewer when the text nests less). */
+	int cond_depth;
 };
 
 /* Where a diagnostic points: a file (NULL: none) and its own line (0: the

@@ -38,6 +38,10 @@ struct conf_opt_line {
 /* The load in progress: libconfuse's callbacks carry no argument. */
 static _Thread_local struct conf_loader *current;
 
+/* Set while parsing with a shallow schema: libconfuse's errors are not
+ * reported, since the text is parsed again with the full one. */
+static _Thread_local bool quiet;
+
 static pthread_once_t schema_once = PTHREAD_ONCE_INIT;
 
 /* field_at - spell_nearest's name_at over the condition fields. */
@@ -145,6 +149,8 @@ confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 	const char *p;
 	int line = cfg != NULL ? cfg->line : 0;
 
+	if (quiet)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* libconfuse puts its own "file:line: " in front of some messages. */
 	if ((p = strstr(msg, ": ")) != NULL && strncmp(msg, "<buf>", 5) == 0) {
@@ -193,13 +199,21 @@ set_recorder(cfg_opt_t *opts)
 		o->validcb = record_line;
 }
 
-/* Option arrays: libconfuse copies them at cfg_init, so static storage
- * built once is fine. */
+/*
+ * Option arrays: libconfuse copies them at cfg_init, so static storage
+ * built once is fine.  It also copies a section's whole schema, nested
+ * sections included, for every section it parses: with any, all and not
+ * nested CONF_COND_DEPTH deep that is 3 + 9 + 27 + 81 option arrays, about
+ * 330 KB, for each rule.  So there is a schema for each nesting depth
+ * (rule_opts[g] and root_opts[g]: g levels of any/all/not), and a parse
+ * uses the shallowest one the text needs.
+ */
 static cfg_opt_t cond_opts[CONF_COND_DEPTH + 1][COND_FIELD_COUNT + 4];
-static cfg_opt_t rule_opts[COND_FIELD_COUNT + 12];
+static cfg_opt_t rule_opts[CONF_COND_DEPTH + 1][COND_FIELD_COUNT + 12];
 static cfg_opt_t list_opts[4];
 static cfg_opt_t dnsbl_opts[3];
-static cfg_opt_t root_opts[ROOT_OPTS_MAX];
+static cfg_opt_t root_opts[CONF_COND_DEPTH + 1][ROOT_OPTS_MAX];
+
 
 /* str_list - a string-list option definition. */
 static cfg_opt_t
@@ -237,14 +251,15 @@ build_schema(void)
 		cond_opts[depth][n] = end;
 		set_recorder(cond_opts[depth]);
 	}
-	n = 0;
-	for (int f = 0; f < COND_FIELD_COUNT; f++)
-		rule_opts[n++] = str_list(field_name((enum cond_field)f));
-	{
+	for (int g = 0; g <= CONF_COND_DEPTH; g++) {
+		/* cond_opts[k] nests down to cond_opts[CONF_COND_DEPTH], so
+		 * g levels start at CONF_COND_DEPTH - g + 1 (g == 0: none). */
+		cfg_opt_t *groups = cond_opts[g > 0 ? CONF_COND_DEPTH - g + 1 :
+		    CONF_COND_DEPTH];
 		cfg_opt_t opts[] = {
-			CFG_SEC("any", cond_opts[1], CFGF_MULTI),
-			CFG_SEC("all", cond_opts[1], CFGF_MULTI),
-			CFG_SEC("not", cond_opts[1], CFGF_MULTI),
+			CFG_SEC("any", groups, CFGF_MULTI),
+			CFG_SEC("all", groups, CFGF_MULTI),
+			CFG_SEC("not", groups, CFGF_MULTI),
 			CFG_STR("stage", NULL, CFGF_NODEFAULT),
 			CFG_STR("action", NULL, CFGF_NODEFAULT),
 			CFG_STR_LIST("reply", NULL, CFGF_NODEFAULT),
@@ -253,12 +268,16 @@ build_schema(void)
 			CFG_STR("id", NULL, CFGF_NODEFAULT),
 			CFG_STR("add_header", NULL, CFGF_NODEFAULT),
 		};
+		size_t first = g > 0 ? 0 : 3;	/* no groups at g == 0 */
 
-		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-			rule_opts[n++] = opts[i];
+		n = 0;
+		for (int f = 0; f < COND_FIELD_COUNT; f++)
+			rule_opts[g][n++] = str_list(field_name((enum cond_field)f));
+		for (size_t i = first; i < sizeof(opts) / sizeof(opts[0]); i++)
+			rule_opts[g][n++] = opts[i];
+		rule_opts[g][n] = end;
+		set_recorder(rule_opts[g]);
 	}
-	rule_opts[n] = end;
-	set_recorder(rule_opts);
 	{
 		cfg_opt_t lopts[] = {
 			CFG_STR("type", NULL, CFGF_NODEFAULT),
@@ -312,8 +331,8 @@ build_schema(void)
 			    CFGF_NO_TITLE_DUPES),
 			CFG_SEC("list", list_opts, CFGF_MULTI | CFGF_TITLE |
 			    CFGF_NO_TITLE_DUPES),
-			CFG_SEC("rule", rule_opts, CFGF_MULTI | CFGF_TITLE |
-			    CFGF_NO_TITLE_DUPES),
+			CFG_SEC("rule", rule_opts[CONF_COND_DEPTH], CFGF_MULTI |
+			    CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 			CFG_END(),
 		};
 
@@ -323,14 +342,101 @@ build_schema(void)
 			cfg_opt_t io = CFG_INT((char *)o->name, o->def,
 			    CFGF_NONE);
 
-			root_opts[n++] = io;
+			root_opts[CONF_COND_DEPTH][n++] = io;
 		}
 		if (n + sizeof(ropts) / sizeof(ropts[0]) > ROOT_OPTS_MAX)
 			fatalx("%s: root_opts has room for %d options only",
 			    __func__, ROOT_OPTS_MAX);
-		memcpy(root_opts + n, ropts, sizeof(ropts));
-		set_recorder(root_opts);
+		memcpy(root_opts[CONF_COND_DEPTH] + n, ropts, sizeof(ropts));
+		set_recorder(root_opts[CONF_COND_DEPTH]);
+		for (int g = 0; g < CONF_COND_DEPTH; g++) {
+			memcpy(root_opts[g], root_opts[CONF_COND_DEPTH],
+			    sizeof(root_opts[g]));
+			for (cfg_opt_t *o = root_opts[g]; o->name != NULL; o++)
+				if (strcmp(o->name, "rule") == 0)
+					o->subopts = rule_opts[g];
+		}
 	}
+}
+
+/* skip_blank - the first byte at or after p that is not a blank or in a
+ * comment (# and // to the end of the line, and block comments). */
+static const char *
+skip_blank(const char *p)
+{
+	for (;;) {
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+			p += strcspn(p, "\n");
+		else if (p[0] == '/' && p[1] == '*') {
+			const char *end = strstr(p + 2, "*/");
+
+			p = end != NULL ? end + 2 : p + strlen(p);
+		} else
+			return p;
+	}
+}
+
+/* group_depth - the any/all/not levels text seems to nest: section braces
+ * (a '{' not after '=') deeper than a rule's.  A guess only: a parse with
+ * a schema too shallow fails, and is done again with the full one. */
+static int
+group_depth(const char *text)
+{
+	int open = 0, deepest = 0;	/* section braces */
+	int lists = 0;			/* open list braces */
+	char last = '\0';		/* the last token's last byte */
+	const char *p = text;
+
+	while (*(p = skip_blank(p)) != '\0') {
+		if (*p == '"' || *p == '\'') {
+			char q = *p++;
+
+			while (*p != '\0' && *p != q)
+				p += (*p == '\\' && p[1] != '\0') ? 2 : 1;
+			if (*p == q)
+				p++;
+			last = q;
+			continue;
+		}
+		if (*p == '{') {
+			if (last == '=')
+				lists++;
+			else if (++open > deepest)
+				deepest = open;
+		} else if (*p == '}') {
+			if (lists > 0)
+				lists--;
+			else if (open > 0)
+				open--;
+		}
+		last = *p++;
+	}
+	/* The root is 0 deep and a rule 1: groups begin at 2. */
+	deepest = deepest > 1 ? deepest - 1 : 0;
+	return deepest < CONF_COND_DEPTH ? deepest : CONF_COND_DEPTH;
+}
+
+/* parse_with - ld's buffer parsed with the schema of g group levels, or
+ * NULL (reported unless quiet). */
+static cfg_t *
+parse_with(struct conf_loader *ld, int g)
+{
+	cfg_t *cfg;
+
+	ld->cond_depth = g;
+	if ((cfg = cfg_init(root_opts[g], CFGF_NONE)) == NULL)
+		return conf_oom(ld);
+	cfg_set_error_function(cfg, confuse_error);
+	if (cfg_parse_buf(cfg, confread_buffer(ld->text)) != CFG_SUCCESS) {
+		if (!quiet && ld->counts.errors == 0)
+			conf_report(ld, REGISTRY_ERROR, conf_at(ld, 0),
+			    "cannot be parsed");
+		cfg_free(cfg);
+		return NULL;
+	}
+	return cfg;
 }
 
 /* conf_schema_parse - ld's buffer parsed by libconfuse, every option's
@@ -340,19 +446,24 @@ conf_schema_parse(struct conf_loader *ld)
 {
 	cfg_t *cfg;
 
+	int g;
+
 	pthread_once(&schema_once, build_schema);
 	current = ld;
-	if ((cfg = cfg_init(root_opts, CFGF_NONE)) == NULL)
-		return conf_oom(ld);
-	cfg_set_error_function(cfg, confuse_error);
-	if (cfg_parse_buf(cfg, confread_buffer(ld->text)) != CFG_SUCCESS) {
-		if (ld->counts.errors == 0)
-			conf_report(ld, REGISTRY_ERROR, conf_at(ld, 0),
-			    "cannot be parsed");
-		cfg_free(cfg);
-		return NULL;
+	g = group_depth(confread_buffer(ld->text));
+	if (g < CONF_COND_DEPTH) {
+		quiet = true;
+		cfg = parse_with(ld, g);
+		quiet = false;
+		if (cfg != NULL)
+			return cfg;
+		/* Forget the lines of the failed parse. */
+		free(ld->lines);
+		ld->lines = NULL;
+		ld->nlines = ld->lines_cap = 0;
+		ld->sorted = false;
 	}
-	return cfg;
+	return parse_with(ld, CONF_COND_DEPTH);
 }
 
 /* conf_schema_free - release cfg and ld's recorded lines, and unbind ld. */

@@ -947,6 +947,22 @@ static const struct conf_case {
 	    "\tany { all { not { any { rcpt = \"a@b.example\" } } } }\n"
 	    "\taction = reject\n}\n", { { NULL, NULL } }, REGISTRY_OK, NULL, 0,
 	    NULL },
+	/* The parse picks its schema from the braces it sees (conf_schema.c):
+	 * braces in comments, strings and lists do not count. */
+	{ "nesting two deep, braces in comments, strings and lists",
+	    "# rule \"x\" { any { all { not { any {\n"
+	    "/* } } } { { { */\n"
+	    "rule \"a\" {\n\tstage = rcpt\n"
+	    "\treply = { \"550 5.7.1 Refused {here} }}\" }\n"
+	    "\tany { all { rcpt = { \"a@b.example\", 'c@d.example' } } }\n"
+	    "}\n", { { NULL, NULL } }, REGISTRY_OK, NULL, 0, NULL },
+	{ "an error two deep, after a flat rule",
+	    "rule \"f\" {\n\tstage = mail\n\tsender = \"a@b.example\"\n"
+	    "\taction = reject\n}\n"
+	    "rule \"a\" {\n\tstage = rcpt\n"
+	    "\tany { all { rcpt = \"a@b.example\"\n\t\trcptt = \"x\" } }\n"
+	    "\taction = reject\n}\n", { { NULL, NULL } }, REGISTRY_ERROR,
+	    "no such option 'rcptt'; did you mean 'rcpt'?", 9, NULL },
 };
 
 /* test_conf - one row of conf_cases. */
@@ -1058,6 +1074,31 @@ START_TEST(test_nesting_too_deep)
 	ck_assert_msg(strstr(msg, "did you mean 'any'") == NULL,
 	    "suggests the word it refuses: %s", msg);
 	ck_assert_msg(strstr(msg, "nest at most 4 deep") != NULL, "%s", msg);
+}
+END_TEST
+
+/* A mistake inside groups two deep: the parse with the two-level schema
+ * fails without a word, and the one with the full schema reports the
+ * mistake once, at its line. */
+START_TEST(test_nested_error_once)
+{
+	struct diags *d = calloc(1, sizeof(*d));
+	unsigned n, line, errors;
+	char msg[DIAG_TEXT];
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_null(load_text("rule \"a\" {\n\tstage = rcpt # it's\n"
+	    "\tany { not { rcpt = \"a@b.example\"\n\t\tfoo = \"x\" } }\n"
+	    "\taction = reject\n}\n", d));
+	n = d->n;
+	errors = d->counts.errors;
+	line = n > 0 ? d->d[0].line : 0;
+	snprintf(msg, sizeof(msg), "%s", n > 0 ? d->d[0].msg : "");
+	free(d);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(errors, 1);
+	ck_assert_uint_eq(line, 4);
+	ck_assert_msg(strstr(msg, "no such option 'foo'") != NULL, "%s", msg);
 }
 END_TEST
 
@@ -1330,6 +1371,7 @@ conf_suite(void)
 	tcase_add_loop_test(tc, test_conf, 0, NELEM(conf_cases));
 	tcase_add_test(tc, test_all_errors_in_one_run);
 	tcase_add_test(tc, test_nesting_too_deep);
+	tcase_add_test(tc, test_nested_error_once);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_writable);
 	suite_add_tcase(s, tc);
