@@ -11,6 +11,7 @@
 
 #include "conf_impl.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,31 +136,143 @@ decides(const struct rule *r)
 	}
 }
 
+/* cond_hash - a hash of what same_cond compares. */
+static size_t
+cond_hash(const struct cond *c)
+{
+	size_t h = (size_t)c->field * 1000003u;
+
+	if (c->field == COND_RCPT_COUNT || c->field == COND_SIZE)
+		return h ^ ((size_t)c->cmp * 31u + c->number);
+	for (const char *t = c->text; *t != '\0'; t++)
+		h = (h ^ (unsigned char)*t) * 16777619u;
+	return h ^ c->null_sender;
+}
+
+/* comparable - whether same_cond can be true of c and some condition. */
+static bool
+comparable(const struct cond *c)
+{
+	return c->type == COND_MATCH && (c->field == COND_RCPT_COUNT ||
+	    c->field == COND_SIZE || c->text != NULL);
+}
+
+/*
+ * The rules that may shadow a later one, found without comparing every
+ * pair (10,000 rules are 50 million pairs): a rule with conditions can
+ * shadow only a rule that has its first one, so rules are filed by the
+ * hash of their first condition, and a later rule looks in the buckets of
+ * its own conditions.  Rules without conditions are on their own list.
+ * Each chain is in file order.
+ */
+struct shadow_index {
+	size_t nbuckets;
+	unsigned *head, *tail;	/* per bucket: rule + 1, 0 for none */
+	unsigned *next;		/* per rule: the next in its chain + 1 */
+	unsigned bare_head, bare_tail;	/* rules without conditions */
+};
+
+/* could_shadow - whether r can shadow any later rule at all. */
+static bool
+could_shadow(const struct rule *r)
+{
+	return !r->dry_run && r->action != POLICY_ADD_HEADER &&
+	    r->cond != NULL && (r->cond->nchildren == 0 ||
+	    comparable(r->cond->children[0]));
+}
+
+/* index_add - file rule i of p. */
+static void
+index_add(struct shadow_index *ix, const struct policy *p, unsigned i)
+{
+	const struct rule *r = p->rules[i];
+	unsigned *head, *tail;
+
+	if (r->cond->nchildren == 0) {
+		head = &ix->bare_head;
+		tail = &ix->bare_tail;
+	} else {
+		size_t b = cond_hash(r->cond->children[0]) % ix->nbuckets;
+
+		head = &ix->head[b];
+		tail = &ix->tail[b];
+	}
+	ix->next[i] = 0;
+	if (*tail != 0)
+		ix->next[*tail - 1] = i + 1;
+	else
+		*head = i + 1;
+	*tail = i + 1;
+}
+
+/* first_in_chain - the first rule of the chain at head that shadows r,
+ * or UINT_MAX. */
+static unsigned
+first_in_chain(const struct shadow_index *ix, const struct policy *p,
+    unsigned head, const struct rule *r)
+{
+	for (unsigned k = head; k != 0; k = ix->next[k - 1])
+		if (shadows(p->rules[k - 1], r))
+			return k - 1;
+	return UINT_MAX;
+}
+
+/* first_shadow - the first rule before r (rule i) that shadows it, or
+ * UINT_MAX. */
+static unsigned
+first_shadow(const struct shadow_index *ix, const struct policy *p,
+    const struct rule *r)
+{
+	unsigned best = first_in_chain(ix, p, ix->bare_head, r);
+
+	if (r->cond == NULL)
+		return best;
+	for (unsigned j = 0; j < r->cond->nchildren; j++) {
+		const struct cond *c = r->cond->children[j];
+		unsigned k;
+
+		if (!comparable(c))
+			continue;
+		k = first_in_chain(ix, p, ix->head[cond_hash(c) %
+		    ix->nbuckets], r);
+		if (k < best)
+			best = k;
+	}
+	return best;
+}
+
 /* conf_lint - warnings about p's rules and lists as a whole. */
 void
 conf_lint(struct conf_loader *ld, struct policy *p)
 {
+	struct shadow_index ix = { .nbuckets = p->nrules * 2 + 1 };
+
 	for (unsigned i = 0; i < p->nlists; i++)
 		if (!p->lists[i].used)
 			conf_report(ld, REGISTRY_WARNING,
 			    conf_at(ld, (int)p->lists[i].line), "list \"%s\" "
 			    "is not used by any rule", p->lists[i].name);
+	ix.head = calloc(ix.nbuckets, sizeof(*ix.head));
+	ix.tail = calloc(ix.nbuckets, sizeof(*ix.tail));
+	ix.next = calloc(p->nrules + 1, sizeof(*ix.next));
+	if (ix.head == NULL || ix.tail == NULL || ix.next == NULL) {
+		conf_oom(ld);
+		goto out;
+	}
 	for (unsigned i = 0; i < p->nrules; i++) {
 		const struct rule *r = p->rules[i];
 		const char *why = r->cond != NULL ?
 		    never_matches(r->cond, r->stage) : NULL;
+		unsigned k;
 
 		if (why != NULL)
 			conf_report(ld, REGISTRY_WARNING,
 			    conf_at(ld, (int)r->line), "rule \"%s\" can never "
 			    "match: %s", r->name, why);
-		for (unsigned k = 0; k < i; k++) {
+		if ((k = first_shadow(&ix, p, r)) != UINT_MAX) {
 			const struct rule *first = p->rules[k];
-			unsigned fline;
+			unsigned fline = conf_at(ld, (int)first->line).line;
 
-			if (!shadows(first, r))
-				continue;
-			fline = conf_at(ld, (int)first->line).line;
 			conf_report(ld, REGISTRY_WARNING,
 			    conf_at(ld, (int)r->line), "rule \"%s\" can never "
 			    "match: rule \"%s\" (line %u, stage %s) %s first "
@@ -169,9 +282,14 @@ conf_lint(struct conf_loader *ld, struct policy *p)
 			    first->cond->nchildren == 0 ?
 			    " (it has no conditions)" : "", first->name,
 			    first->name);
-			break;
 		}
+		if (could_shadow(r))
+			index_add(&ix, p, i);
 	}
+out:
+	free(ix.head);
+	free(ix.tail);
+	free(ix.next);
 }
 
 /* conf_group_by_stage - p's per-stage rule arrays, in file order. */

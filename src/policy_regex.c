@@ -197,15 +197,13 @@ rx_bit(uint64_t *w, unsigned i)
 	w[i / 64] |= UINT64_C(1) << (i % 64);
 }
 
-/* rx_finish - the sets, triggers and scratch layout of ix, once every
- * condition has its slots; 0, or -1 when out of memory. */
+/* rx_finish - the triggers and scratch layout of ix, once every key has
+ * its set; 0, or -1 when out of memory. */
 static int
-rx_finish(struct policy *p, enum stage st, struct policy_rx_stage *ix,
-    struct rx_build *build)
+rx_finish(struct policy *p, enum stage st, struct policy_rx_stage *ix)
 {
 	unsigned nrules = p->nstage_rules[st];
 	size_t off;
-	char err[256];
 
 	ix->nwords = (nrules + 63) / 64;
 	if ((ix->plain = calloc(ix->nwords, sizeof(uint64_t))) == NULL)
@@ -213,8 +211,6 @@ rx_finish(struct policy *p, enum stage st, struct policy_rx_stage *ix,
 	for (unsigned i = 0; i < ix->nkeys; i++) {
 		struct policy_rx_key *k = &ix->keys[i];
 
-		k->set = regex_set_new_ids(build[i].e, build[i].n, k->nslots,
-		    err, sizeof(err));
 		k->slot_rule = malloc(k->nslots * sizeof(*k->slot_rule));
 		k->triggers = calloc(ix->nwords, sizeof(uint64_t));
 		if (k->set == NULL || k->slot_rule == NULL ||
@@ -259,30 +255,112 @@ rx_finish(struct policy *p, enum stage st, struct policy_rx_stage *ix,
 	return 0;
 }
 
+/* The sets of one load, compiled by several threads: Hyperscan's
+ * compiler takes most of a large policy's load time. */
+struct rx_compile {
+	struct policy *p;
+	struct rx_build *build[STAGE_COUNT];	/* per stage, per key */
+	pthread_mutex_t lock;
+	int next_stage;		/* the next key to take: stage, key */
+	unsigned next_key;
+	bool failed;
+};
+
+#define RX_COMPILE_THREADS 4
+
+/* rx_compile_next - 0 with the next key to compile in *st, *key; -1 when
+ * none is left. */
+static int
+rx_compile_next(struct rx_compile *job, int *st, unsigned *key)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&job->lock);
+	while (!job->failed && job->next_stage < STAGE_COUNT) {
+		if (job->next_key < job->p->rx[job->next_stage].nkeys) {
+			*st = job->next_stage;
+			*key = job->next_key++;
+			rc = 0;
+			break;
+		}
+		job->next_stage++;
+		job->next_key = 0;
+	}
+	pthread_mutex_unlock(&job->lock);
+	return rc;
+}
+
+/* rx_compile_worker - NULL; compiles keys until none is left. */
+static void *
+rx_compile_worker(void *arg)
+{
+	struct rx_compile *job = arg;
+	char err[256];
+	int st;
+	unsigned i;
+
+	while (rx_compile_next(job, &st, &i) == 0) {
+		struct policy_rx_key *k = &job->p->rx[st].keys[i];
+		const struct rx_build *b = &job->build[st][i];
+
+		k->set = regex_set_new_ids(b->e, b->n, k->nslots, err,
+		    sizeof(err));
+		if (k->set == NULL) {
+			pthread_mutex_lock(&job->lock);
+			job->failed = true;
+			pthread_mutex_unlock(&job->lock);
+		}
+	}
+	return NULL;
+}
+
+/* rx_compile_all - 0 once every key of p has its set, -1 when one could
+ * not be made (out of memory).  The calling thread compiles too, so no
+ * helper thread is needed for it to finish. */
+static int
+rx_compile_all(struct rx_compile *job)
+{
+	pthread_t t[RX_COMPILE_THREADS - 1];
+	unsigned keys = 0, started = 0;
+
+	for (int st = 0; st < STAGE_COUNT; st++)
+		keys += job->p->rx[st].nkeys;
+	while (started + 1 < keys && started < RX_COMPILE_THREADS - 1 &&
+	    pthread_create(&t[started], NULL, rx_compile_worker, job) == 0)
+		started++;
+	(void)rx_compile_worker(job);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	return job->failed ? -1 : 0;
+}
+
 int
 policy_build_regex(struct policy *p)
 {
-	for (int st = 0; st < STAGE_COUNT; st++) {
-		struct policy_rx_stage *ix = &p->rx[st];
-		struct rx_build *build = NULL;
-		int rc = 0;
+	struct rx_compile job = { .p = p, .lock = PTHREAD_MUTEX_INITIALIZER };
+	int rc = 0;
 
+	for (int st = 0; rc == 0 && st < STAGE_COUNT; st++)
 		for (unsigned i = 0; rc == 0 && i < p->nstage_rules[st]; i++) {
 			struct rule *r = p->stage_rules[st][i];
 
 			if (r->cond != NULL)
-				rc = rx_walk(ix, &build, r->cond,
-				    (enum stage)st);
+				rc = rx_walk(&p->rx[st], &job.build[st],
+				    r->cond, (enum stage)st);
 		}
-		if (rc == 0 && ix->nkeys > 0)
-			rc = rx_finish(p, (enum stage)st, ix, build);
-		for (unsigned i = 0; i < ix->nkeys; i++)
-			free(build[i].e);
-		free(build);
-		if (rc != 0)
-			return -1;
+	if (rc == 0)
+		rc = rx_compile_all(&job);
+	for (int st = 0; rc == 0 && st < STAGE_COUNT; st++)
+		if (p->rx[st].nkeys > 0)
+			rc = rx_finish(p, (enum stage)st, &p->rx[st]);
+	for (int st = 0; st < STAGE_COUNT; st++) {
+		for (unsigned i = 0; job.build[st] != NULL &&
+		    i < p->rx[st].nkeys; i++)
+			free(job.build[st][i].e);
+		free(job.build[st]);
 	}
-	return 0;
+	pthread_mutex_destroy(&job.lock);
+	return rc;
 }
 
 void

@@ -882,6 +882,25 @@ static const struct conf_case {
 	    "rule \"later\" can never match: rule \"all\" (line 1, stage rcpt) "
 	    "rejects first whenever it would match (it has no conditions)", 6,
 	    NULL },
+	/* The lint files rules by their first condition (conf_lint.c): a
+	 * shadow found through a later condition, and the earliest of two. */
+	{ "shadowed through its second condition",
+	    "rule \"s\" {\n\tstage = mail\n\tsender_domain = \"a.example\"\n"
+	    "\taction = reject\n}\n"
+	    "rule \"l\" {\n\tstage = mail\n\thelo = \"x.example\"\n"
+	    "\tsender_domain = \"a.example\"\n\taction = tempfail\n}\n",
+	    { { NULL, NULL } }, REGISTRY_WARNING,
+	    "rule \"l\" can never match: rule \"s\" (line 1, stage mail) "
+	    "rejects first", 6, NULL },
+	{ "the earliest of two shadows is named",
+	    "rule \"s\" {\n\tstage = mail\n\tsender_domain = \"a.example\"\n"
+	    "\taction = reject\n}\n"
+	    "rule \"b\" {\n\tstage = mail\n\taction = reject\n}\n"
+	    "rule \"l\" {\n\tstage = mail\n\tsender_domain = \"a.example\"\n"
+	    "\taction = tempfail\n}\n",
+	    { { NULL, NULL } }, REGISTRY_WARNING,
+	    "rule \"l\" can never match: rule \"s\" (line 1, stage mail) "
+	    "rejects first", 10, NULL },
 	{ "continue shadows the rest of its stage",
 	    "rule \"skip\" {\n\tstage = mail\n\tsender = \"a@b.example\"\n"
 	    "\taction = continue\n}\n"
