@@ -29,7 +29,6 @@
 #define LIST_QUOTE_MAX 80	/* bytes of an entry shown in a message */
 #define LIST_QUOTE_SIZE (LIST_QUOTE_MAX * 4 + 8)
 #define LIST_MSG_SIZE 1024
-#define LIST_REGEX_CHUNK 256
 #define LIST_ADDR_SIZE 64	/* more than INET6_ADDRSTRLEN */
 #define LIST_JUMP_BITS_MIN 8	/* smaller trees have no jump table */
 #define LIST_JUMP_BITS_MAX 16
@@ -95,12 +94,13 @@ struct list_table {
 	size_t mask;		/* Slots minus one. */
 };
 
-/* The compiled regexes, in chunks that never move, and their sources
- * (what the policy's multi-pattern index is built from). */
+/* The compiled regexes, each in its own block so that it never moves,
+ * and their sources (what the policy's multi-pattern index is built
+ * from). */
 struct list_regexes {
-	regex_t **chunks;
+	regex_t **res;		/* res_size: count compiled, then spares */
 	size_t count;		/* Regexes compiled. */
-	size_t nchunks, chunks_size;
+	size_t res_size;
 	char **sources;		/* count patterns, without slashes or flag */
 	bool *icase;		/* count: written /.../i */
 	size_t sources_size;

@@ -2,9 +2,10 @@
  * lists_regex - regex lists: POSIX extended regular expressions
  *
  * How it is built:
- *   - regexes: compiled by list_add (so errors carry their line) into
- *     chunks of LIST_REGEX_CHUNK that never move, because POSIX does not
- *     promise that a regex_t may be copied.
+ *   - regexes: compiled by list_add (so errors carry their line), each
+ *     into a block of its own that never moves, because POSIX does not
+ *     promise that a regex_t may be copied.  (Chunks of many would cost
+ *     a list of one entry, the usual inline /.../, as much as many.)
  */
 #include "config.h"
 
@@ -267,26 +268,21 @@ list_regex_copies(const char *pat)
 static regex_t *
 list_regex_slot(struct list_regexes *r)
 {
-	size_t chunk = r->count / LIST_REGEX_CHUNK;
+	if (r->count == r->res_size) {
+		size_t size = r->res_size == 0 ? 1 : r->res_size * 2;
+		regex_t **res = realloc(r->res, size * sizeof(*res));
 
-	if (chunk == r->nchunks) {
-		if (r->nchunks == r->chunks_size) {
-			size_t size = r->chunks_size == 0 ? 4 :
-			    r->chunks_size * 2;
-			regex_t **p = realloc(r->chunks, size * sizeof(*p));
-
-			if (p == NULL)
-				return NULL;
-			r->chunks = p;
-			r->chunks_size = size;
-		}
-		r->chunks[r->nchunks] = malloc(LIST_REGEX_CHUNK *
-		    sizeof(regex_t));
-		if (r->chunks[r->nchunks] == NULL)
+		if (res == NULL)
 			return NULL;
-		r->nchunks++;
+		memset(res + r->res_size, 0, (size - r->res_size) *
+		    sizeof(*res));
+		r->res = res;
+		r->res_size = size;
 	}
-	return &r->chunks[chunk][r->count % LIST_REGEX_CHUNK];
+	/* A slot whose regcomp failed is taken again. */
+	if (r->res[r->count] == NULL)
+		r->res[r->count] = malloc(sizeof(regex_t));
+	return r->res[r->count];
 }
 
 /* list_regex_keep_room - 0 once r has room for one more source, or -1
@@ -314,7 +310,7 @@ list_regex_keep_room(struct list_regexes *r)
 static const regex_t *
 list_regex_at(const struct list_regexes *r, size_t i)
 {
-	return &r->chunks[i / LIST_REGEX_CHUNK][i % LIST_REGEX_CHUNK];
+	return r->res[i];
 }
 
 /* list_add_regex - 0 once the regex entry e (len bytes) is compiled into
@@ -411,9 +407,9 @@ list_regexes_free(struct list_regexes *r)
 	}
 	free(r->sources);
 	free(r->icase);
-	for (size_t i = 0; i < r->nchunks; i++)
-		free(r->chunks[i]);
-	free(r->chunks);
+	for (size_t i = 0; i < r->res_size; i++)
+		free(r->res[i]);
+	free(r->res);
 }
 
 
