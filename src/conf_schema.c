@@ -359,63 +359,17 @@ build_schema(void)
 	}
 }
 
-/* skip_blank - the first byte at or after p that is not a blank or in a
- * comment (# and // to the end of the line, and block comments). */
-static const char *
-skip_blank(const char *p)
-{
-	for (;;) {
-		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-			p++;
-		else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
-			p += strcspn(p, "\n");
-		else if (p[0] == '/' && p[1] == '*') {
-			const char *end = strstr(p + 2, "*/");
-
-			p = end != NULL ? end + 2 : p + strlen(p);
-		} else
-			return p;
-	}
-}
-
-/* group_depth - the any/all/not levels text seems to nest: section braces
- * (a '{' not after '=') deeper than a rule's.  A guess only: a parse with
- * a schema too shallow fails, and is done again with the full one. */
+/* group_depth - the any/all/not levels the text seems to nest: section
+ * braces deeper than a rule's.  A guess only: a parse with a schema too
+ * shallow fails, and is done again with the full one. */
 static int
-group_depth(const char *text)
+group_depth(const struct confread *text)
 {
-	int open = 0, deepest = 0;	/* section braces */
-	int lists = 0;			/* open list braces */
-	char last = '\0';		/* the last token's last byte */
-	const char *p = text;
+	unsigned depth = confread_section_depth(text);
 
-	while (*(p = skip_blank(p)) != '\0') {
-		if (*p == '"' || *p == '\'') {
-			char q = *p++;
-
-			while (*p != '\0' && *p != q)
-				p += (*p == '\\' && p[1] != '\0') ? 2 : 1;
-			if (*p == q)
-				p++;
-			last = q;
-			continue;
-		}
-		if (*p == '{') {
-			if (last == '=')
-				lists++;
-			else if (++open > deepest)
-				deepest = open;
-		} else if (*p == '}') {
-			if (lists > 0)
-				lists--;
-			else if (open > 0)
-				open--;
-		}
-		last = *p++;
-	}
 	/* The root is 0 deep and a rule 1: groups begin at 2. */
-	deepest = deepest > 1 ? deepest - 1 : 0;
-	return deepest < CONF_COND_DEPTH ? deepest : CONF_COND_DEPTH;
+	depth = depth > 1 ? depth - 1 : 0;
+	return depth < CONF_COND_DEPTH ? (int)depth : CONF_COND_DEPTH;
 }
 
 /* parse_with - ld's buffer parsed with the schema of g group levels, or
@@ -450,7 +404,7 @@ conf_schema_parse(struct conf_loader *ld)
 
 	pthread_once(&schema_once, build_schema);
 	current = ld;
-	g = group_depth(confread_buffer(ld->text));
+	g = group_depth(ld->text);
 	if (g < CONF_COND_DEPTH) {
 		quiet = true;
 		cfg = parse_with(ld, g);

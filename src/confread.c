@@ -461,3 +461,34 @@ confread_unclosed(const struct confread *c, bool *in_string)
 	return depth <= sizeof(stack) / sizeof(stack[0]) ?
 	    stack[depth - 1] : stack[0];
 }
+
+unsigned
+confread_section_depth(const struct confread *c)
+{
+	unsigned open = 0, deepest = 0, lists = 0;
+	char quote = 0, last = 0;	/* last: the last byte outside blanks */
+
+	for (const char *p = confread_buffer(c); *p != '\0'; p++) {
+		if (quote != 0) {
+			if (*p == '\\' && p[1] != '\0' && p[1] != '\n')
+				p++;
+			else if (*p == quote)
+				quote = 0;
+			continue;
+		}
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			continue;
+		if (*p == '"' || *p == '\'')
+			quote = *p;
+		else if (*p == '{' && last == '=')
+			lists++;
+		else if (*p == '{' && ++open > deepest)
+			deepest = open;
+		else if (*p == '}' && lists > 0)
+			lists--;
+		else if (*p == '}' && open > 0)
+			open--;
+		last = *p;
+	}
+	return deepest;
+}

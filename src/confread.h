@@ -42,6 +42,11 @@ struct confread *confread_open(const char *path, struct confread_error *err);
  * would take the end for the '}'), or 0. */
 unsigned confread_unclosed(const struct confread *c, bool *in_string);
 
+/* confread_section_depth - how deep the buffer's sections nest: the most
+ * '{' open at once that do not follow '=' (those open lists), outside
+ * quotes; 0 for a file of options only. */
+unsigned confread_section_depth(const struct confread *c);
+
 /* confread_free - release; NULL is harmless. */
 void confread_free(struct confread *c);
 
