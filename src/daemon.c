@@ -14,6 +14,9 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -355,6 +358,17 @@ report_changes(const struct policy *old, const struct policy *new)
 	    policy_nrules(new), added, removed, changed);
 }
 
+/* trim_after_load - nothing; gives back to the system the memory a load
+ * used and freed (libconfuse's tree, the regex compilers' working space:
+ * a large policy's load peaks at several times what it keeps). */
+static void
+trim_after_load(void)
+{
+#ifdef HAVE_MALLOC_TRIM
+	(void)malloc_trim(0);
+#endif
+}
+
 /* reload - SIGHUP: the new policy, or the old one kept. */
 static void
 reload(struct daemon *d)
@@ -368,6 +382,7 @@ reload(struct daemon *d)
 		log_msg(LOG_LEVEL_ERROR, "reload: %s has %u error%s; the "
 		    "running policy stays", d->opt->config, counts.errors,
 		    counts.errors == 1 ? "" : "s");
+		trim_after_load();
 		return;
 	}
 	old = milter_policy();
@@ -391,6 +406,7 @@ reload(struct daemon *d)
 		policy_unref(old);
 	}
 	policy_unref(new);
+	trim_after_load();
 }
 
 /* report_hits - SIGUSR1: every rule's hit counter. */
@@ -541,8 +557,9 @@ daemon_run(const struct daemon_options *opt)
 	int rc = EX_OSERR;
 
 	log_open("replymilter", 0, true);
-	if ((p = conf_load(opt->config, startup_diag, NULL, &counts)) ==
-	    NULL) {
+	p = conf_load(opt->config, startup_diag, NULL, &counts);
+	trim_after_load();
+	if (p == NULL) {
 		fprintf(stderr, "replymilter: %s: %u error%s; not starting\n",
 		    opt->config, counts.errors, counts.errors == 1 ? "" : "s");
 		return EX_CONFIG;
