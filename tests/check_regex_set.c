@@ -388,7 +388,9 @@ START_TEST(test_scratch_grows)
 	}
 	b = regex_set_new(big, NBIG, err, sizeof(err));
 	ck_assert_msg(b != NULL, "%s", err);
+#ifdef HAVE_HYPERSCAN
 	ck_assert_int_gt(regex_set_engine_count(b), NBIG / 2);
+#endif
 	ck_assert_int_eq(regex_set_scan(b, "-w123yabcdzq4", 13, hits), 0);
 	for (int i = 0; i < NBIG; i++)
 		ck_assert_msg(regex_set_hit(hits, i) == (i == 123),

@@ -11,11 +11,14 @@
 # (it conflicts with postfix in apt); the tests unpack it privately.
 set -eu
 
-# libhyperscan-dev (x86-64 only) scans regex sets in one pass; configure
-# goes on without it (regexec only), so it is left out elsewhere.
+# libhyperscan-dev (x86-64 only) scans regex sets in one pass; elsewhere
+# its portable fork libvectorscan-dev (the same API) where Debian builds
+# it; configure goes on without either (regexec only).
 build="build-essential autoconf automake pkg-config libmilter-dev libconfuse-dev libspf2-dev check"
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
 	build="$build libhyperscan-dev"
+else
+	multi=libvectorscan-dev
 fi
 # The tests drive real MTAs: Postfix (installed, unconfigured), Sendmail
 # (downloaded and unpacked privately by the tests: it needs m4, libwrap0
@@ -39,5 +42,8 @@ as_root=""
 export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | $as_root debconf-set-selections
 $as_root apt-get update -q
+if [ -n "${multi:-}" ] && apt-cache show "$multi" >/dev/null 2>&1; then
+	pkgs="$pkgs $multi"
+fi
 # shellcheck disable=SC2086
 $as_root apt-get install -y -q --no-install-recommends $pkgs
