@@ -94,7 +94,27 @@ load(const char *path)
 	return conf_load(path, conf_print_diag, stderr, NULL);
 }
 
-/* check_config - replymilter -n: the exit status for the file at path. */
+/* print_slow - a policy_slow_fn: a note on stderr for the path in arg. */
+static void
+print_slow(void *arg, const char *rule, const char *list, const char *pattern,
+    bool icase)
+{
+	char where[600];
+
+	if (list != NULL)
+		snprintf(where, sizeof(where), "list \"%s\"", list);
+	else
+		snprintf(where, sizeof(where), "rule \"%s\"", rule);
+	fprintf(stderr, "%s: note: %s: /%s/%s runs on regexec alone, outside "
+	    "the one-pass scan: the same meaning, only slower (a GNU escape "
+	    "such as \\w or \\b, a back-reference, a backslash or [. .] "
+	    "inside brackets, a repetition of a repetition; without them it "
+	    "joins the scan)\n", (const char *)arg, where, pattern,
+	    icase ? "i" : "");
+}
+
+/* check_config - replymilter -n: the exit status for the file at path;
+ * notes for the patterns the one-pass engine leaves to regexec. */
 static int
 check_config(const char *path)
 {
@@ -102,6 +122,7 @@ check_config(const char *path)
 
 	if (p == NULL)
 		return EX_CONFIG;
+	(void)policy_regex_slow(p, print_slow, (void *)path);
 	policy_unref(p);
 	return 0;
 }

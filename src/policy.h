@@ -124,6 +124,19 @@ void policy_thread_done(void);
  * scans (the rest run on regexec; see regex_set.h). */
 size_t policy_regex_patterns(const struct policy *p, size_t *engine);
 
+/* A pattern the one-pass engine left to regexec: the rule whose condition
+ * holds it, the list it is in (NULL: written in the rule), the pattern
+ * without slashes, and whether it was written /.../i. */
+typedef void policy_slow_fn(void *arg, const char *rule, const char *list,
+    const char *pattern, bool icase);
+
+/* policy_regex_slow - the number of patterns of p's index that run on
+ * regexec, each reported once through fn (a named list's once, whatever
+ * the number of rules using it); 0, without a call, when the index has no
+ * multi-pattern engine (see regex_set_engine). */
+size_t policy_regex_slow(const struct policy *p, policy_slow_fn *fn,
+    void *arg);
+
 /* policy_eval - evaluate stage's rules against s into *v; its result. */
 enum policy_result policy_eval(const struct policy *p, enum stage stage,
     const struct session *s, struct policy_verdict *v);

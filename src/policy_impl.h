@@ -59,6 +59,7 @@ struct cond {
 	 * regex list is slot rx_slot + k). */
 	unsigned rx_key;
 	unsigned rx_slot;
+	unsigned rx_first;	/* its first pattern in the key's set */
 };
 
 struct rule {

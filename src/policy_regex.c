@@ -146,6 +146,7 @@ rx_add_cond(struct policy_rx_stage *ix, struct rx_build **build,
 	b = &(*build)[key - 1];
 	c->rx_key = key;
 	c->rx_slot = k->nslots;
+	c->rx_first = (unsigned)b->n;
 	for (unsigned i = 0; i < c->nlists; i++) {
 		const struct list *l = c->lists[i];
 		size_t count;
@@ -620,4 +621,89 @@ policy_regex_patterns(const struct policy *p, size_t *engine)
 			    p->rx[st].keys[i].set);
 		}
 	return n;
+}
+
+/* What policy_regex_slow carries through a rule's condition tree. */
+struct rx_slow {
+	const struct policy *p;
+	const struct rule *rule;
+	policy_slow_fn *fn;
+	void *arg;
+	const struct list **seen;	/* named lists reported */
+	size_t nseen, seen_size;
+	size_t count;
+};
+
+/* rx_slow_seen - true when the named list l was reported already (and
+ * marks it so); out of memory it says false, so a list may repeat. */
+static bool
+rx_slow_seen(struct rx_slow *w, const struct list *l)
+{
+	for (size_t i = 0; i < w->nseen; i++)
+		if (w->seen[i] == l)
+			return true;
+	if (w->nseen == w->seen_size) {
+		size_t size = w->seen_size * 2 + 8;
+		const struct list **n = realloc(w->seen, size * sizeof(*n));
+
+		if (n == NULL)
+			return false;
+		w->seen = n;
+		w->seen_size = size;
+	}
+	w->seen[w->nseen++] = l;
+	return false;
+}
+
+/* rx_slow_walk - report the regexec patterns of the tree c. */
+static void
+rx_slow_walk(struct rx_slow *w, const struct cond *c)
+{
+	const struct regex_set *set;
+	size_t at;
+
+	if (c->rx_key == 0) {
+		for (unsigned i = 0; i < c->nchildren; i++)
+			rx_slow_walk(w, c->children[i]);
+		return;
+	}
+	set = w->p->rx[w->rule->stage].keys[c->rx_key - 1].set;
+	at = c->rx_first;
+	for (unsigned i = 0; i < c->nlists; i++) {
+		const struct list *l = c->lists[i];
+		size_t count;
+		bool named = !c->owns[i], skip;
+
+		if (list_kind(l) != LIST_REGEX)
+			continue;
+		count = list_regex_count(l);
+		skip = named && rx_slow_seen(w, l);
+		for (size_t j = 0; j < count; j++, at++) {
+			const char *pattern;
+			bool icase;
+
+			if (skip || regex_set_engine_took(set, at))
+				continue;
+			pattern = list_regex_source(l, j, &icase);
+			w->fn(w->arg, w->rule->name, named ? list_name(l) :
+			    NULL, pattern, icase);
+			w->count++;
+		}
+	}
+}
+
+size_t
+policy_regex_slow(const struct policy *p, policy_slow_fn *fn, void *arg)
+{
+	struct rx_slow w = { .p = p, .fn = fn, .arg = arg };
+
+	if (!regex_set_multi())
+		return 0;
+	for (unsigned i = 0; i < p->nrules; i++) {
+		w.rule = p->rules[i];
+		if (w.rule->cond != NULL)
+			rx_slow_walk(&w, w.rule->cond);
+	}
+	free(w.seen);
+	return w.count;
 }

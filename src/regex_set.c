@@ -582,6 +582,17 @@ regex_set_engine(void)
 #endif
 }
 
+/* regex_set_multi - whether Hyperscan is built in. */
+bool
+regex_set_multi(void)
+{
+#ifdef HAVE_HYPERSCAN
+	return true;
+#else
+	return false;
+#endif
+}
+
 /* regex_set_thread_done - nothing; frees this thread's scratch. */
 void
 regex_set_thread_done(void)

@@ -113,6 +113,10 @@ regex_set_hit(const unsigned char *hits, size_t i)
  * multi-pattern engine built in, for replymilter -V. */
 const char *regex_set_engine(void);
 
+/* regex_set_multi - true when a multi-pattern engine is built in (false:
+ * every pattern runs on regexec). */
+bool regex_set_multi(void);
+
 /* regex_set_thread_done - nothing; frees the calling thread's scratch
  * space now rather than when the thread ends. */
 void regex_set_thread_done(void);

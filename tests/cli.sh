@@ -1,6 +1,7 @@
 #!/bin/bash
 # cli.sh - the command-line forms that tests and tools rely on:
-# --codes, --codes --json, --explain (verdicts and exit statuses), -V, -h.
+# --codes, --codes --json, --explain (verdicts and exit statuses), -V, -h,
+# -n's notes on regex patterns.
 # Needs: python3 (to parse the JSON).
 set -u
 . "${top_srcdir:-.}/tests/lib/tap.sh"
@@ -64,6 +65,50 @@ check_match "-V prints the version" "^replymilter [0-9]+\.[0-9]+\.[0-9]+" "$out"
 out=$("$rm" -h); rc=$?
 check_eq "-h exits 0" 0 "$rc"
 check_match "-h mentions --explain" "--explain" "$out"
+# -n: a note for each pattern the one-pass engine leaves to regexec (a
+# named list's once, though two rules use it); none for the others, and
+# none at all when every pattern runs on regexec anyway.
+scratch=$(mktemp -d)
+cat >"$scratch/slow.conf" <<'CONF'
+list "g" {
+	type = regex
+	entries = { "/\\bspam\\b/i", "/^ok$/" }
+}
+rule "a" {
+	stage = helo
+	helo = "list:g"
+	action = reject
+}
+rule "b" {
+	stage = mail
+	sender = "/\\w+@x\\.example$/"
+	action = reject
+}
+rule "c" {
+	stage = rcpt
+	rcpt = "list:g"
+	action = reject
+}
+rule "d" {
+	stage = rcpt
+	rcpt = "/^[a-z]+@y\\.example$/"
+	action = reject
+}
+CONF
+out=$("$rm" -n -c "$scratch/slow.conf" 2>&1); rc=$?
+check_eq "-n with regexec-only patterns exits 0" 0 "$rc"
+if "$rm" -V | grep -q '^regex engine: regexec'; then
+	check_eq "-n: no notes without a one-pass engine" "" "$out"
+else
+	check_eq "-n: one note per regexec pattern" 2 "$(printf '%s\n' "$out" | grep -c ': note: ')"
+	check_match "-n: the list's pattern, named by its list" \
+		"slow\.conf: note: list \"g\": /\\\\bspam\\\\b/i runs on regexec alone" "$out"
+	check_match "-n: the rule's pattern, named by its rule" \
+		"note: rule \"b\": /\\\\w\+@x" "$out"
+	check_no_match "-n: no note for a pattern in the pass" "\^\[a-z\]" "$out"
+fi
+rm -rf "$scratch"
+
 "$rm" --no-such-option >/dev/null 2>&1; rc=$?
 check_eq "unknown option exits 64 (EX_USAGE)" 64 "$rc"
 
