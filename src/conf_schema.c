@@ -6,9 +6,10 @@
  * parse binds the load in progress (libconfuse's callbacks carry no
  * argument), records the buffer line of every option as libconfuse
  * validates it, and reports libconfuse's own errors at the file's line,
- * with a hint for a misspelt option.  The integer options come from
- * conf_settings.c's table, so their defaults live in one row with their
- * ranges.
+ * with a hint for a misspelt option.  The schema is the shallowest that
+ * the text's nesting of any/all/not needs (see root_opts).  The integer
+ * options come from conf_settings.c's table, so their defaults live in
+ * one row with their ranges.
  */
 #include "config.h"
 
@@ -213,7 +214,6 @@ static cfg_opt_t rule_opts[CONF_COND_DEPTH + 1][COND_FIELD_COUNT + 12];
 static cfg_opt_t list_opts[4];
 static cfg_opt_t dnsbl_opts[3];
 static cfg_opt_t root_opts[CONF_COND_DEPTH + 1][ROOT_OPTS_MAX];
-
 
 /* str_list - a string-list option definition. */
 static cfg_opt_t
