@@ -67,7 +67,8 @@ static const char *const root_options[] = {
 	"rule", "dns_server", "dns_timeout", "dns_tries", "dns_budget", "authserv_id",
 	"trusted_authserv_ids", "add_received_spf",
 	"add_authentication_results", "strip_authres", "spool_path", "spool_min_free",
-	"spool_min_inodes", "message_size_limit", "dnsbl",
+	"spool_min_inodes", "message_size_limit", "dnsbl", "metrics_listen",
+	"metrics_allow_remote",
 };
 
 /* nearest - the candidate closest to word, or NULL when none is close. */
@@ -327,6 +328,8 @@ build_schema(void)
 			CFG_STR("spool_path", NULL, CFGF_NODEFAULT),
 			CFG_STR("spool_min_free", "100M", CFGF_NONE),
 			CFG_STR("message_size_limit", "0", CFGF_NONE),
+			CFG_STR("metrics_listen", "", CFGF_NONE),
+			CFG_BOOL("metrics_allow_remote", cfg_false, CFGF_NONE),
 			CFG_SEC("dnsbl", dnsbl_opts, CFGF_MULTI | CFGF_TITLE |
 			    CFGF_NO_TITLE_DUPES),
 			CFG_SEC("list", list_opts, CFGF_MULTI | CFGF_TITLE |

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "metrics_http.h"
+
 /* The integer options: the schema's defaults and setting_int()'s ranges.
  * The unit names what the numbers count in the message, "timeout 0: give
  * seconds from 1 to 3600". */
@@ -230,6 +232,18 @@ conf_build_settings(struct conf_loader *ld, cfg_t *cfg, struct policy *p)
 		    root_at(ld, cfg, "dry_run_header"), "dry_run_header \"%s\" "
 		    "is not a header name", text);
 	s->dry_run_header = conf_strdup(ld, text);
+
+	text = cfg_getstr(cfg, "metrics_listen");
+	if (*text != '\0') {
+		char why[160];
+
+		if (metrics_listen_check(text, cfg_getbool(cfg,
+		    "metrics_allow_remote"), why, sizeof(why)) != 0)
+			conf_report(ld, REGISTRY_ERROR,
+			    root_at(ld, cfg, "metrics_listen"),
+			    "metrics_listen \"%s\": %s", text, why);
+	}
+	s->metrics_listen = conf_strdup(ld, text);
 
 	s->body_limit = (size_t)setting_int(ld, cfg, "body_limit");
 	s->header_limit = (size_t)setting_int(ld, cfg, "header_limit");

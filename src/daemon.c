@@ -30,6 +30,8 @@
 
 #include "conf.h"
 #include "flow.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "milter.h"
 
 /* What the running daemon needs to remember. */
@@ -382,6 +384,7 @@ reload(struct daemon *d)
 		log_msg(LOG_LEVEL_ERROR, "reload: %s has %u error%s; the "
 		    "running policy stays", d->opt->config, counts.errors,
 		    counts.errors == 1 ? "" : "s");
+		metrics_reloaded(false);
 		trim_after_load();
 		return;
 	}
@@ -390,6 +393,9 @@ reload(struct daemon *d)
 		const struct policy_settings *os = policy_settings(old);
 		const struct policy_settings *ns = policy_settings(new);
 
+		if (strcmp(os->metrics_listen, ns->metrics_listen) != 0)
+			log_warnx("reload: a metrics_listen change takes "
+			    "effect at the next restart");
 		if (strcmp(os->socket, ns->socket) != 0 ||
 		    (os->user == NULL) != (ns->user == NULL) ||
 		    (os->user != NULL && strcmp(os->user, ns->user) != 0))
@@ -398,7 +404,9 @@ reload(struct daemon *d)
 	}
 	if (!d->opt->has_level)
 		log_set_level(policy_settings(new)->log_level);
+	policy_carry_counts(new, old);
 	milter_set_policy(policy_ref(new));
+	metrics_reloaded(true);
 	/* The report comes once the new policy serves, so its last line
 	 * means "reloaded". */
 	if (old != NULL) {
@@ -589,7 +597,26 @@ daemon_run(const struct daemon_options *opt)
 		}
 		log_open("replymilter", policy_settings(p)->syslog_facility, false);
 	}
-	if (write_pidfile(&d) != 0 || drop_root(&d) != 0)
+	if (write_pidfile(&d) != 0)
+		goto out;
+	metrics_started();
+	/* Before dropping root (a port below 1024 is the admin's call), after
+	 * going to the background (a fork keeps no threads), with the
+	 * daemon's signals blocked (its thread must not take them). */
+	if (policy_settings(p)->metrics_listen[0] != '\0') {
+		char why[256];
+
+		block_signals(SIG_BLOCK);
+		if (metrics_http_start(policy_settings(p)->metrics_listen, why,
+		    sizeof(why)) != 0) {
+			log_warnx("metrics_listen: %s", why);
+			goto out;
+		}
+		block_signals(SIG_UNBLOCK);
+		log_info("metrics on http://%s/metrics",
+		    policy_settings(p)->metrics_listen);
+	}
+	if (drop_root(&d) != 0)
 		goto out;
 	if (pipe(signal_pipe) != 0) {
 		log_warn("pipe");
@@ -614,11 +641,14 @@ daemon_run(const struct daemon_options *opt)
 		goto out;
 	}
 	block_signals(SIG_UNBLOCK);
+	metrics_http_ready(true);
 	log_info("replymilter %s started on %s with %s: %u rules, %u lists",
 	    PACKAGE_VERSION, d.socket, opt->config, nrules, nlists);
 	rc = main_loop(&d);
 	log_info("replymilter stopped");
 out:
+	metrics_http_ready(false);
+	metrics_http_stop();
 	cleanup(&d);
 	milter_shutdown();
 	policy_unref(p);

@@ -255,13 +255,15 @@ one_line(const char *text, char *buf, size_t size)
 	return buf;
 }
 
-/* log_decision - the one log line of a decision. */
+/* log_decision - the one log line of a decision (of a dry run: only
+ * logged), and its count. */
 static void
 log_decision(struct flow *f, enum stage stage, const struct rule *r,
-    const char *action, const char *reply, const char *extra)
+    const char *action, const char *reply, const char *extra, bool dry_run)
 {
 	char client[300], line[REPLY_TEXT_MAX * 2 + 64];
 
+	policy_rule_count_decision(r, stage, dry_run);
 	if (reply != NULL)
 		reply = one_line(reply, line, sizeof(line));
 	log_info("%s: client=%s stage=%s rule=%s id=%s action=%s%s%s%s%s",
@@ -296,20 +298,21 @@ effects(struct flow *f, enum stage stage, const struct policy_verdict *v,
 			    undouble(rendered.nlines > 0 ? rendered.lines[0] :
 			    "", value, sizeof(value)), false)) != NULL)
 				return why;
-			log_decision(f, stage, r, "add-header", NULL, "");
+			log_decision(f, stage, r, "add-header", NULL, "", false);
 			continue;
 		}
 		/* A dry run: log and mark what the rule would have done. */
 		if (wire != NULL) {
 			render(f->session, wire, r, &tmp);
 			log_decision(f, stage, r, action, tmp.text,
-			    " mode=dry-run");
+			    " mode=dry-run", true);
 			snprintf(value, sizeof(value), "rule=%s; id=%s; "
 			    "stage=%s; would=%s %s", policy_rule_name(r),
 			    policy_rule_id(r), stage_name(stage), action,
 			    tmp.text);
 		} else {
-			log_decision(f, stage, r, action, NULL, " mode=dry-run");
+			log_decision(f, stage, r, action, NULL, " mode=dry-run",
+			    true);
 			snprintf(value, sizeof(value), "rule=%s; id=%s; "
 			    "stage=%s; would=%s", policy_rule_name(r),
 			    policy_rule_id(r), stage_name(stage), action);
@@ -432,7 +435,7 @@ deliver(struct flow *f, enum stage stage, const struct rule *r,
 		snprintf(extra + used, sizeof(extra) - used,
 		    " decided=connect");
 	log_decision(f, stage, r, policy_action_name(action), out->text,
-	    extra);
+	    extra, false);
 	if (stage == STAGE_RCPT)
 		session_drop_last_rcpt(f->session);
 	return out->outcome;
@@ -577,11 +580,11 @@ flow_stage(struct flow *f, enum stage stage, struct flow_result *out)
 			f->conn_accepted = true;
 		else
 			f->msg_accepted = true;
-		log_decision(f, stage, r, "accept", NULL, "");
+		log_decision(f, stage, r, "accept", NULL, "", false);
 		out->outcome = FLOW_ACCEPT;
 		return FLOW_ACCEPT;
 	case POLICY_DISCARD:
-		log_decision(f, stage, r, "discard", NULL, "");
+		log_decision(f, stage, r, "discard", NULL, "", false);
 		out->outcome = FLOW_DISCARD;
 		return FLOW_DISCARD;
 	case POLICY_REJECT:

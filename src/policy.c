@@ -488,6 +488,7 @@ policy_free(struct policy *p)
 	reply_free(p->settings.failure_reply);
 	reply_free(p->settings.header_limit_reply);
 	free(p->settings.dry_run_header);
+	free(p->settings.metrics_listen);
 	free(p->settings.private_codes);
 	checks_config_free(p->checks);
 	for (int st = 0; st < STAGE_COUNT; st++)
@@ -686,6 +687,70 @@ const struct reply *
 policy_rule_header_value(const struct rule *r)
 {
 	return r->header_value;
+}
+
+void
+policy_rule_count_decision(const struct rule *r, enum stage stage,
+    bool dry_run)
+{
+	/* The counters are not part of the rule's value: the rule is
+	 * shared read-only, its counters are atomics. */
+	struct rule *w = (struct rule *)r;
+
+	if (stage >= STAGE_COUNT)
+		return;
+	atomic_fetch_add_explicit(dry_run ? &w->dry_runs[stage] :
+	    &w->decided[stage], 1, memory_order_relaxed);
+}
+
+unsigned long
+policy_rule_decisions(const struct rule *r, enum stage stage, bool dry_run)
+{
+	if (stage >= STAGE_COUNT)
+		return 0;
+	return atomic_load_explicit(dry_run ? &r->dry_runs[stage] :
+	    &r->decided[stage], memory_order_relaxed);
+}
+
+/* by_name - qsort and bsearch order of rule pointers: by name. */
+static int
+by_name(const void *a, const void *b)
+{
+	const struct rule *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+void
+policy_carry_counts(struct policy *p, const struct policy *old)
+{
+	const struct rule **sorted;
+
+	if (old == NULL || old->nrules == 0 ||
+	    (sorted = malloc(old->nrules * sizeof(*sorted))) == NULL)
+		return;
+	memcpy(sorted, old->rules, old->nrules * sizeof(*sorted));
+	qsort(sorted, old->nrules, sizeof(*sorted), by_name);
+	for (unsigned i = 0; i < p->nrules; i++) {
+		struct rule *r = p->rules[i];
+		const struct rule *key = r, **hit;
+
+		hit = bsearch(&key, sorted, old->nrules, sizeof(*sorted),
+		    by_name);
+		if (hit == NULL)
+			continue;
+		atomic_store_explicit(&r->hits, atomic_load_explicit(
+		    &(*hit)->hits, memory_order_relaxed), memory_order_relaxed);
+		for (int st = 0; st < STAGE_COUNT; st++) {
+			atomic_store_explicit(&r->decided[st],
+			    atomic_load_explicit(&(*hit)->decided[st],
+			    memory_order_relaxed), memory_order_relaxed);
+			atomic_store_explicit(&r->dry_runs[st],
+			    atomic_load_explicit(&(*hit)->dry_runs[st],
+			    memory_order_relaxed), memory_order_relaxed);
+		}
+	}
+	free(sorted);
 }
 
 unsigned long

@@ -77,6 +77,7 @@ struct policy_settings {
 	struct reply *header_limit_reply;
 	unsigned nprivate;
 	struct registry_xcode *private_codes;
+	char *metrics_listen;	/* "" when off, else HOST:PORT (numeric) */
 };
 
 enum policy_result {
@@ -230,6 +231,21 @@ const char *policy_rule_header_name(const struct rule *r);
 
 /* policy_rule_header_value - an add-header rule's value template, or NULL. */
 const struct reply *policy_rule_header_value(const struct rule *r);
+
+/* policy_rule_count_decision - nothing; counts one decision of r answered
+ * at stage (dry_run: only logged).  Lock-free; any thread. */
+void policy_rule_count_decision(const struct rule *r, enum stage stage,
+    bool dry_run);
+
+/* policy_rule_decisions - the decisions of r answered at stage since the
+ * policy loaded (dry_run: the dry runs). */
+unsigned long policy_rule_decisions(const struct rule *r, enum stage stage,
+    bool dry_run);
+
+/* policy_carry_counts - nothing; each rule of p that old has by name
+ * starts from old's counts (hits and decisions), so a reload keeps them.
+ * Call before p serves; what old counts after the call is not carried. */
+void policy_carry_counts(struct policy *p, const struct policy *old);
 
 /* policy_rule_hits - how often the rule matched since the policy loaded. */
 unsigned long policy_rule_hits(const struct rule *r);

@@ -85,6 +85,10 @@ struct rule {
 	 * their gates is closed, the any cannot match, nor the rule. */
 	unsigned gate_any;
 	atomic_ulong hits;
+	/* Decisions logged for it, by the stage they were answered at
+	 * (a connect decision is answered later): sent, and dry runs. */
+	atomic_ulong decided[STAGE_COUNT];
+	atomic_ulong dry_runs[STAGE_COUNT];
 };
 
 #define POLICY_RX_NONE UINT32_MAX

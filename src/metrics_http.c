@@ -1,0 +1,251 @@
+/*
+ * metrics_http - the Prometheus endpoint (the contract is in
+ * metrics_http.h)
+ */
+#include "config.h"
+
+#include "metrics_http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#ifdef HAVE_MICROHTTPD
+#include <microhttpd.h>
+#endif
+
+#include "metrics.h"
+#include "milter.h"
+#include "policy.h"
+
+#define METRICS_HTTP_CONNECTIONS 32
+#define METRICS_HTTP_IDLE_SECONDS 10
+#define METRICS_HTTP_REQUEST_BYTES (32 * 1024)
+
+/* The parsed listen address. */
+struct listen_addr {
+	struct sockaddr_storage ss;
+	bool v6;
+};
+
+/* parse_listen - 0 with listen ("A.B.C.D:PORT" or "[V6]:PORT") in *a,
+ * -1 with why. */
+static int
+parse_listen(const char *listen, struct listen_addr *a, char *why,
+    size_t size)
+{
+	char host[64];
+	const char *colon, *port;
+	char *end;
+	long n;
+
+	memset(a, 0, sizeof(*a));
+	if (listen[0] == '[') {
+		const char *close = strchr(listen, ']');
+
+		if (close == NULL || close[1] != ':' ||
+		    (size_t)(close - listen - 1) >= sizeof(host))
+			goto bad;
+		snprintf(host, sizeof(host), "%.*s", (int)(close - listen - 1),
+		    listen + 1);
+		port = close + 2;
+		a->v6 = true;
+	} else {
+		if ((colon = strrchr(listen, ':')) == NULL ||
+		    (size_t)(colon - listen) >= sizeof(host))
+			goto bad;
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - listen),
+		    listen);
+		port = colon + 1;
+	}
+	n = strtol(port, &end, 10);
+	if (*port == '\0' || *end != '\0' || n < 1 || n > 65535)
+		goto bad;
+	if (a->v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((unsigned short)n);
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			goto bad;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&a->ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((unsigned short)n);
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			goto bad;
+	}
+	return 0;
+bad:
+	snprintf(why, size, "write a numeric address and a port, such as "
+	    "\"127.0.0.1:9464\" or \"[::1]:9464\"");
+	return -1;
+}
+
+/* loopback - whether a is a loopback address. */
+static bool
+loopback(const struct listen_addr *a)
+{
+	if (a->v6)
+		return IN6_IS_ADDR_LOOPBACK(
+		    &((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
+	return (ntohl(((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr)
+	    >> 24) == 127;
+}
+
+int
+metrics_listen_check(const char *listen, bool allow_remote, char *why,
+    size_t size)
+{
+	struct listen_addr a;
+
+#ifndef HAVE_MICROHTTPD
+	(void)listen;
+	(void)allow_remote;
+	(void)a;
+	snprintf(why, size, "this replymilter is built without the metrics "
+	    "endpoint: install libmicrohttpd-dev, run configure again and "
+	    "rebuild, or remove the option");
+	return -1;
+#else
+	if (parse_listen(listen, &a, why, size) != 0)
+		return -1;
+	if (!allow_remote && !loopback(&a)) {
+		snprintf(why, size, "not a loopback address: the counters "
+		    "name every rule; serve them on 127.0.0.1 or [::1], or "
+		    "set metrics_allow_remote = true to mean it");
+		return -1;
+	}
+	return 0;
+#endif
+}
+
+#ifdef HAVE_MICROHTTPD
+static struct MHD_Daemon *server;
+static atomic_bool ready;
+
+/* respond - MHD_YES once a response of status with body (len bytes,
+ * copied or, with owned, freed by MHD) is queued. */
+static enum MHD_Result
+respond(struct MHD_Connection *c, unsigned status, const char *type,
+    char *body, size_t len, bool owned)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body,
+	    owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result rc;
+
+	if (r == NULL) {
+		if (owned)
+			free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* plain - respond with a short text. */
+static enum MHD_Result
+plain(struct MHD_Connection *c, unsigned status, const char *text)
+{
+	return respond(c, status, "text/plain; charset=utf-8", (char *)text,
+	    strlen(text), false);
+}
+
+/* on_request - libmicrohttpd's handler: one answer per request. */
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **state)
+{
+	struct policy *p;
+	enum MHD_Result rc;
+
+	(void)cls;
+	(void)version;
+	(void)upload;
+	(void)state;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		*upload_size = 0;
+		return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "GET or HEAD only\n");
+	}
+	p = milter_policy();
+	if (strcmp(url, "/metrics") == 0) {
+		size_t len;
+		char *text = metrics_render(p, &len);
+
+		rc = text != NULL ? respond(c, MHD_HTTP_OK,
+		    "text/plain; version=0.0.4; charset=utf-8", text, len,
+		    true) : plain(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "out of memory\n");
+	} else if (strcmp(url, "/healthz") == 0) {
+		rc = p != NULL ? plain(c, MHD_HTTP_OK, "ok\n") :
+		    plain(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no policy\n");
+	} else if (strcmp(url, "/readyz") == 0) {
+		rc = p != NULL && atomic_load(&ready) ? plain(c, MHD_HTTP_OK,
+		    "ready\n") : plain(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "not ready\n");
+	} else {
+		rc = plain(c, MHD_HTTP_NOT_FOUND, "/metrics, /healthz or "
+		    "/readyz\n");
+	}
+	policy_unref(p);
+	return rc;
+}
+#endif
+
+int
+metrics_http_start(const char *listen, char *err, size_t size)
+{
+#ifdef HAVE_MICROHTTPD
+	struct listen_addr a;
+
+	if (parse_listen(listen, &a, err, size) != 0)
+		return -1;
+	server = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    (a.v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, on_request, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.ss,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_HTTP_CONNECTIONS,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_HTTP_IDLE_SECONDS,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)METRICS_HTTP_REQUEST_BYTES,
+	    MHD_OPTION_END);
+	if (server == NULL) {
+		snprintf(err, size, "cannot serve metrics on %s (is the port "
+		    "in use?)", listen);
+		return -1;
+	}
+	return 0;
+#else
+	(void)listen;
+	snprintf(err, size, "built without the metrics endpoint");
+	return -1;
+#endif
+}
+
+void
+metrics_http_ready(bool is_ready)
+{
+#ifdef HAVE_MICROHTTPD
+	atomic_store(&ready, is_ready);
+#else
+	(void)is_ready;
+#endif
+}
+
+void
+metrics_http_stop(void)
+{
+#ifdef HAVE_MICROHTTPD
+	if (server != NULL)
+		MHD_stop_daemon(server);
+	server = NULL;
+#endif
+}
