@@ -21,6 +21,8 @@
 #      HELO, sender, recipients, header values, the body) and a
 #      100,000-entry CIDR list, none matching: the one-pass regex index
 #      (issue 13); with their load time and memory
+#   P  the metrics endpoint (metrics_listen) scraped ten times a second,
+#      against the same config without it (issue 14)
 #   M  peak RSS (VmHWM) with the three 100,000-entry lists; load, start and
 #      reload times
 #   E  end to end: smtp-source through a private loopback Postfix with
@@ -33,7 +35,7 @@
 # summary; default a new folder under $TMPDIR, kept), BENCH_ROUNDS (5),
 # BENCH_SECS (about how long one load run lasts, 4), BENCH_CONNS (8),
 # BENCH_E2E_MSGS (messages per smtp-source run, 2000), BENCH_SKIP_E2E=1,
-# BENCH_ONLY (the sections to run, of "1 2 3 4 5 R M E"),
+# BENCH_ONLY (the sections to run, of "1 2 3 4 5 R P M E"),
 # BENCH_STRICT=1 (exit 1 when a target is missed, not only on errors).
 #
 # Needs: bash, jq, awk, Postfix (postfix, smtp-source; root, for Postfix),
@@ -996,6 +998,54 @@ section_R() {
 		"$(verdict "$(calc "($t <= 5) ? 1 : 0")")" ""
 }
 
+# P. The metrics endpoint: the shipped config's rules plus metrics_listen,
+# scraped ten times a second all through the rounds, against the same
+# config without the endpoint.
+section_P() {
+	local port scraper
+	echo "P. the metrics endpoint, scraped 10 times a second"
+	if ! "$REPLYMILTER" -V >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
+		error "P: python3 missing (apt-get install python3)"
+		return
+	fi
+	port=$(e2e_free_port) || { error "P: no free port"; return; }
+	cp -- "$srcdir/conf/replymilter.conf" "$W/nometrics.conf"
+	{ cat "$srcdir/conf/replymilter.conf"; echo "metrics_listen = \"127.0.0.1:$port\""; } \
+		>"$W/metrics.conf"
+	check_conf "$W/metrics.conf" || return
+	rm_start pm "$W/metrics.conf" >/dev/null || e2e_bail "no replymilter"
+	rm_start pn "$W/nometrics.conf" >/dev/null || e2e_bail "no replymilter"
+	WANT[pm]=$(want_clean "$SESSIONS") WANT[pn]=$(want_clean "$SESSIONS")
+	python3 - "$port" >"$W/scrapes.txt" 2>&1 <<'PY' &
+import signal, sys, time, urllib.request
+# A background job of a script ignores SIGINT: stop on SIGTERM.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+url = "http://127.0.0.1:%s/metrics" % sys.argv[1]
+ok = bad = 0
+deadline = time.time() + 3600
+try:
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                r.read()
+                ok += 1
+        except Exception:
+            bad += 1
+        time.sleep(0.1)
+finally:
+    print(ok, bad, flush=True)
+PY
+	scraper=$!
+	rounds pm "$CONNS" "$SESSIONS" "pn pm"
+	kill -TERM "$scraper" 2>/dev/null
+	wait "$scraper" 2>/dev/null
+	ratio_row P "metrics endpoint scraped 10/s, against none (>= 0.98)" 0.98 \
+		"${R_TPS[pm]}" "${R_TPS[pn]}" "${R_CPU[pm]}" "${R_CPU[pn]}"
+	note "P: scrapes (good, failed): $(cat "$W/scrapes.txt" | tail -1)"
+	milter_stop pm
+	milter_stop pn
+}
+
 # E. End to end: smtp-source through Postfix.
 section_E() {
 	if [ "${BENCH_SKIP_E2E:-0}" = 1 ]; then
@@ -1091,8 +1141,8 @@ section_E() {
 }
 
 
-BENCH_ONLY=${BENCH_ONLY:-1 2 3 4 5 R M E}
-for sec in 1 2 3 4 5 R M E; do
+BENCH_ONLY=${BENCH_ONLY:-1 2 3 4 5 R P M E}
+for sec in 1 2 3 4 5 R P M E; do
 	case " $BENCH_ONLY " in
 	*" $sec "*) "section_$sec" ;;
 	esac
