@@ -6,11 +6,7 @@
 
 local t = dofile(libdir .. "/lib.lua")
 
-local conn = t.connect()
-t.step(conn, SMFIR_CONTINUE, "connect", mt.conninfo, "client.example.net",
-    "192.0.2.10")
-t.optional(conn, "NOHELO", SMFIR_CONTINUE, "helo", mt.helo,
-    "client.example.net")
+local conn = t.open()
 t.optional(conn, "NOMAIL", SMFIR_CONTINUE, "mail", mt.mailfrom,
     "<alice@example.net>")
 t.optional(conn, "NORCPT", SMFIR_CONTINUE, "rcpt", mt.rcptto,

@@ -4,11 +4,7 @@
 
 local t = dofile(libdir .. "/lib.lua")
 
-local conn = t.connect()
-t.step(conn, SMFIR_CONTINUE, "connect", mt.conninfo, "client.example.net",
-    "192.0.2.10")
-t.optional(conn, "NOHELO", SMFIR_CONTINUE, "helo", mt.helo,
-    "client.example.net")
+local conn = t.open()
 for m = 1, 2 do
 	t.step(conn, SMFIR_CONTINUE, "message " .. m .. ": mail (dry run)",
 	    mt.mailfrom, "<watch@example.net>")

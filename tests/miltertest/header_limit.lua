@@ -4,11 +4,7 @@
 
 local t = dofile(libdir .. "/lib.lua")
 
-local conn = t.connect()
-t.step(conn, SMFIR_CONTINUE, "connect", mt.conninfo, "client.example.net",
-    "192.0.2.10")
-t.optional(conn, "NOHELO", SMFIR_CONTINUE, "helo", mt.helo,
-    "client.example.net")
+local conn = t.open()
 mt.macro(conn, SMFIC_MAIL, "i", "LIMIT1")
 t.step(conn, SMFIR_CONTINUE, "mail", mt.mailfrom, "<padder@example.net>")
 t.step(conn, SMFIR_CONTINUE, "rcpt", mt.rcptto, "<user@example.org>")

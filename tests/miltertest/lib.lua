@@ -102,6 +102,17 @@ function t.connect(sock)
 	return conn
 end
 
+-- t.open - a connection from client.example.net [192.0.2.10] that has
+-- said HELO (unless the milter negotiated HELO away): the usual start.
+function t.open(sock)
+	local conn = t.connect(sock)
+	t.step(conn, SMFIR_CONTINUE, "connect", mt.conninfo,
+	    "client.example.net", "192.0.2.10")
+	t.optional(conn, "NOHELO", SMFIR_CONTINUE, "helo", mt.helo,
+	    "client.example.net")
+	return conn
+end
+
 -- t.reply - check that the last reply on conn is want.
 function t.reply(conn, want, label)
 	local got = mt.getreply(conn)

@@ -5,11 +5,7 @@
 
 local t = dofile(libdir .. "/lib.lua")
 
-local conn = t.connect()
-t.step(conn, SMFIR_CONTINUE, "connect", mt.conninfo, "client.example.net",
-    "192.0.2.10")
-t.optional(conn, "NOHELO", SMFIR_CONTINUE, "helo", mt.helo,
-    "client.example.net")
+local conn = t.open()
 t.step(conn, SMFIR_CONTINUE, "mail", mt.mailfrom, "<alice@example.net>")
 t.step(conn, SMFIR_CONTINUE, "rcpt 1 (count 1)", mt.rcptto,
     "<one@example.org>")
