@@ -153,6 +153,14 @@ metrics_render(const struct policy *p, size_t *len)
 	header(out, "replymilter_connections_open", "gauge", "Milter "
 	    "connections open now.");
 	fprintf(out, "replymilter_connections_open %u\n", milter_active());
+	header(out, "replymilter_connections_total", "counter", "Milter "
+	    "connections since start.");
+	fprintf(out, "replymilter_connections_total %lu\n",
+	    milter_connections());
+	header(out, "replymilter_transactions_total", "counter", "Messages "
+	    "begun (MAIL FROM) since start.");
+	fprintf(out, "replymilter_transactions_total %lu\n",
+	    milter_transactions());
 	header(out, "replymilter_failures_total", "counter", "Internal "
 	    "failures answered with on_failure, by cause.");
 	for (int c = 0; c < FLOW_FAIL_COUNT; c++)

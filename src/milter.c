@@ -38,6 +38,7 @@ static struct conn stateless;
 static pthread_mutex_t policy_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct policy *installed;
 static atomic_uint active;
+static atomic_ulong connections, transactions;	/* since start */
 
 void
 milter_set_policy(struct policy *p)
@@ -66,6 +67,18 @@ unsigned
 milter_active(void)
 {
 	return atomic_load(&active);
+}
+
+unsigned long
+milter_connections(void)
+{
+	return atomic_load_explicit(&connections, memory_order_relaxed);
+}
+
+unsigned long
+milter_transactions(void)
+{
+	return atomic_load_explicit(&transactions, memory_order_relaxed);
 }
 
 void
@@ -138,6 +151,7 @@ conn_new(SMFICTX *ctx, const char **why)
 		return NULL;
 	}
 	atomic_fetch_add(&active, 1);
+	atomic_fetch_add_explicit(&connections, 1, memory_order_relaxed);
 	return c;
 }
 
@@ -413,6 +427,7 @@ on_envfrom(SMFICTX *ctx, char **argv)
 	/* libmilter does not always call abort after a refusal, so a new
 	 * MAIL FROM starts the message state afresh. */
 	flow_begin_message(c->flow);
+	atomic_fetch_add_explicit(&transactions, 1, memory_order_relaxed);
 	if (record_macros(ctx, c, true, why, sizeof(why)) != 0)
 		return fail(ctx, c, STAGE_MAIL, FLOW_FAIL_MEMORY, why);
 	has_size = size_param(argv, &size);

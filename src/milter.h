@@ -40,6 +40,13 @@ struct policy *milter_policy(void);
 /* milter_active - how many connections are open now. */
 unsigned milter_active(void);
 
+/* milter_connections - how many connections the milter took since start
+ * (those it could keep state for). */
+unsigned long milter_connections(void);
+
+/* milter_transactions - how many MAIL FROMs since start. */
+unsigned long milter_transactions(void);
+
 /* milter_shutdown - drop the installed policy (at exit). */
 void milter_shutdown(void);
 

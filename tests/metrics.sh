@@ -109,6 +109,14 @@ e2e_check "config generation 1" test "$(metric replymilter_config_generation)" =
 traffic "first"
 e2e_check "6 refusals counted, with the code sent" test "$(metric "$rej")" = 6
 e2e_check "2 dry runs counted" test "$(metric "$dry")" = 2
+e2e_check "1 connection counted" test "$(metric replymilter_connections_total)" = 1
+e2e_check "2 transactions counted" test "$(metric replymilter_transactions_total)" = 2
+# libmilter closes the connection after miltertest has gone: wait for it.
+for _ in $(seq 50); do
+	[ "$(metric replymilter_connections_open)" = 0 ] && break
+	sleep 0.1
+done
+e2e_check "no connection open after it" test "$(metric replymilter_connections_open)" = 0
 for cause in memory condition check state limit milter; do
 	e2e_check "no $cause failures" \
 		test "$(metric "replymilter_failures_total{cause=\"$cause\"}")" = 0
