@@ -20,6 +20,7 @@
 #include "explain.h"
 #include "log.h"
 #include "regex_set.h"
+#include "stats.h"
 #include "transcript.h"
 
 #ifndef SYSCONFDIR
@@ -38,6 +39,7 @@ usage(FILE *out)
 	    "       replymilter --test [-c FILE] [TRANSCRIPT]\n"
 	    "       replymilter --codes [--json]\n"
 	    "       replymilter --explain [BASIC] [ENHANCED] [--stage STAGE]\n"
+	    "       replymilter --stats [-c FILE] [URL]\n"
 	    "       replymilter -V | -h\n"
 	    "\n"
 	    "  -c FILE          the config file (default " DEFAULT_CONFIG ")\n"
@@ -63,6 +65,8 @@ usage(FILE *out)
 	    "                   code, basic codes, sample text, reference "
 	    "(tab-separated)\n"
 	    "  --json           with --codes: the same as a JSON array\n"
+	    "  --stats [URL]    a running daemon's counters as a table, read\n"
+	    "                   from URL or the config's metrics_listen\n"
 	    "  --explain CODES  what a reply pair means and whether it is "
 	    "valid,\n"
 	    "                   e.g. --explain 550 5.7.23; exit 0 ok, 1 "
@@ -127,6 +131,36 @@ check_config(const char *path)
 	return 0;
 }
 
+/* print_stats - replymilter --stats: the counters at url, or at the
+ * config's metrics_listen when url is NULL. */
+static int
+print_stats(const char *path, const char *url)
+{
+	char buf[300], err[512];
+
+	if (url == NULL) {
+		struct policy *p = load(path);
+
+		if (p == NULL)
+			return EX_CONFIG;
+		if (policy_settings(p)->metrics_listen[0] == '\0') {
+			fprintf(stderr, "replymilter: --stats: metrics_listen "
+			    "is off in %s: set it (and restart), or give the "
+			    "URL\n", path);
+			policy_unref(p);
+			return EX_CONFIG;
+		}
+		url = stats_url(policy_settings(p)->metrics_listen, buf,
+		    sizeof(buf));
+		policy_unref(p);
+	}
+	if (stats_print(url, stdout, err, sizeof(err)) != 0) {
+		fprintf(stderr, "replymilter: --stats: %s\n", err);
+		return EX_UNAVAILABLE;
+	}
+	return 0;
+}
+
 /* test_transcript - replymilter --test: replay file (stdin when NULL). */
 static int
 test_transcript(const char *path, const char *file)
@@ -163,6 +197,7 @@ main(int argc, char *argv[])
 		{ "codes", no_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "explain", no_argument, NULL, 'E' },
+		{ "stats", no_argument, NULL, 'A' },
 		{ "stage", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -170,7 +205,7 @@ main(int argc, char *argv[])
 	};
 	enum registry_stage stage = REGISTRY_STAGE_ANY;
 	bool codes = false, json = false, explain = false, check = false;
-	bool test = false;
+	bool test = false, stats = false;
 	struct daemon_options dopt = { .config = DEFAULT_CONFIG };
 	int c;
 
@@ -216,6 +251,9 @@ main(int argc, char *argv[])
 		case 'E':
 			explain = true;
 			break;
+		case 'A':
+			stats = true;
+			break;
 		case 'S':
 			if (explain_stage_parse(optarg, &stage) != 0) {
 				fprintf(stderr, "replymilter: unknown stage "
@@ -243,6 +281,9 @@ main(int argc, char *argv[])
 		    stage);
 	if (check)
 		return check_config(dopt.config);
+	if (stats)
+		return print_stats(dopt.config, optind < argc ? argv[optind] :
+		    NULL);
 	if (test)
 		return test_transcript(dopt.config, optind < argc ?
 		    argv[optind] : NULL);

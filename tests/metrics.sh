@@ -8,7 +8,8 @@
 # metrics_listen on a free loopback port, sends tests/metrics/traffic.lua
 # through miltertest (2 messages: 6 refused recipients, 2 dry runs), and
 # reads http://127.0.0.1:PORT/metrics with python3; then reloads a good
-# and a broken config (SIGHUP), and sends the endpoint a wrong path, a
+# and a broken config (SIGHUP), reads the same through replymilter --stats,
+# and sends the endpoint a wrong path, a
 # POST, a 100 KB header, a client that never finishes its request, and
 # more idle connections than the server takes, checking after each that
 # the milter still answers and the endpoint still serves.  Everything it
@@ -121,6 +122,16 @@ for cause in memory condition check state limit milter; do
 	e2e_check "no $cause failures" \
 		test "$(metric "replymilter_failures_total{cause=\"$cause\"}")" = 0
 done
+# replymilter --stats: the same counts, as a table.
+"$bin" --stats -c "$RM_CONF" >"$E2E_TMP/stats.out" 2>&1
+rc=$?
+e2e_check "--stats exits 0 (status $rc)" test "$rc" = 0
+e2e_check "--stats: the refusals' row" \
+	grep -qE '^spf-fail +rcpt +550 +5\.7\.23 +reject +enforce +6$' "$E2E_TMP/stats.out"
+e2e_check "--stats: the dry runs' row" \
+	grep -qE '^watch +mail +550 +5\.7\.1 +reject +dry-run +2$' "$E2E_TMP/stats.out"
+e2e_check "--stats: the totals line" \
+	grep -q 'connections 0 open 1 in all; messages 2$' "$E2E_TMP/stats.out"
 e2e_check "/metrics is text 0.0.4" test "$(python3 -c "
 import urllib.request
 print(urllib.request.urlopen('$url/metrics', timeout=5).headers['Content-Type'])")" = \
@@ -199,4 +210,9 @@ else
 	rc=timeout
 fi
 e2e_check "SIGTERM: exit 0 (status $rc)" test "$rc" = 0
+"$bin" --stats "$url/metrics" >/dev/null 2>"$E2E_TMP/stats.err"
+rc=$?
+e2e_check "--stats with no daemon: exit 69 (status $rc)" test "$rc" = 69
+e2e_check "--stats with no daemon: says so" \
+	grep -q "is replymilter running" "$E2E_TMP/stats.err"
 e2e_summary

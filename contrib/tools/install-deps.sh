@@ -11,11 +11,12 @@
 # (it conflicts with postfix in apt); the tests unpack it privately.
 set -eu
 
-# libmicrohttpd-dev serves the Prometheus endpoint (metrics_listen).
+# libmicrohttpd-dev serves the Prometheus endpoint (metrics_listen), and
+# libcurl4-openssl-dev reads it for replymilter --stats.
 # libhyperscan-dev (x86-64 only) scans regex sets in one pass; elsewhere
 # its portable fork libvectorscan-dev (the same API) where Debian builds
 # it; configure goes on without either (regexec only).
-build="build-essential autoconf automake pkg-config libmilter-dev libconfuse-dev libspf2-dev libmicrohttpd-dev check"
+build="build-essential autoconf automake pkg-config libmilter-dev libconfuse-dev libspf2-dev libmicrohttpd-dev libcurl4-openssl-dev check"
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
 	build="$build libhyperscan-dev"
 else

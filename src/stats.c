@@ -1,0 +1,261 @@
+/*
+ * stats - replymilter --stats (the contract is in stats.h)
+ *
+ * The exposition is parsed line by line: a sample is NAME{LABELS} VALUE
+ * or NAME VALUE; label values are quoted, with \\, \" and \n escaped.
+ */
+#include "config.h"
+
+#include "stats.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef HAVE_CURL
+#include <curl/curl.h>
+#endif
+
+#define STATS_MAX_BYTES (64 * 1024 * 1024)
+#define STATS_LABELS 8
+
+/* One sample. */
+struct sample {
+	char name[64];
+	unsigned nlabels;
+	char key[STATS_LABELS][32];
+	char value[STATS_LABELS][256];
+	double v;
+};
+
+/* parse_sample - true with line (NUL-terminated) read into *s. */
+static bool
+parse_sample(const char *line, struct sample *s)
+{
+	const char *p = line;
+	size_t n = strcspn(p, "{ ");
+	char *end;
+
+	memset(s, 0, sizeof(*s));
+	if (*p == '#' || n == 0 || n >= sizeof(s->name))
+		return false;
+	memcpy(s->name, p, n);
+	p += n;
+	if (*p == '{') {
+		p++;
+		while (*p != '}') {
+			size_t k = strcspn(p, "=");
+			size_t i = 0;
+
+			if (s->nlabels == STATS_LABELS || k == 0 ||
+			    k >= sizeof(s->key[0]) || p[k] != '=' ||
+			    p[k + 1] != '"')
+				return false;
+			memcpy(s->key[s->nlabels], p, k);
+			for (p += k + 2; *p != '"'; p++) {
+				if (*p == '\0' || i + 1 >= sizeof(s->value[0]))
+					return false;
+				if (*p == '\\' && p[1] != '\0') {
+					p++;
+					s->value[s->nlabels][i++] = *p == 'n' ?
+					    '\n' : *p;
+				} else {
+					s->value[s->nlabels][i++] = *p;
+				}
+			}
+			s->nlabels++;
+			p++;
+			if (*p == ',')
+				p++;
+			else if (*p != '}')
+				return false;
+		}
+		p++;
+	}
+	if (*p != ' ')
+		return false;
+	s->v = strtod(p + 1, &end);
+	return end != p + 1;
+}
+
+/* label_of - the value of label key in s, or "". */
+static const char *
+label_of(const struct sample *s, const char *key)
+{
+	for (unsigned i = 0; i < s->nlabels; i++)
+		if (strcmp(s->key[i], key) == 0)
+			return s->value[i];
+	return "";
+}
+
+/* by_count - qsort order of samples: the largest first, then by name. */
+static int
+by_count(const void *a, const void *b)
+{
+	const struct sample *x = a, *y = b;
+
+	if (x->v != y->v)
+		return x->v < y->v ? 1 : -1;
+	return strcmp(label_of(x, "rule"), label_of(y, "rule"));
+}
+
+int
+stats_render(const char *text, size_t len, FILE *out)
+{
+	struct sample *replies = NULL, s;
+	size_t nreplies = 0, cap = 0;
+	char line[4096];
+	const char *p = text, *end = text + len;
+	bool any = false;
+	double gauge[7] = { 0 };
+	static const char *const gauges[7] = {
+		"replymilter_config_generation",
+		"replymilter_reloads_total{result=\"good\"}",
+		"replymilter_reloads_total{result=\"refused\"}",
+		"replymilter_connections_open",
+		"replymilter_connections_total",
+		"replymilter_transactions_total",
+		"replymilter_rules",
+	};
+
+	fprintf(out, "%-32s %-8s %-5s %-9s %-9s %-8s %12s\n", "rule", "stage",
+	    "code", "enhanced", "action", "mode", "replies");
+	while (p < end) {
+		size_t n = strcspn(p, "\n");
+
+		if (n < sizeof(line)) {
+			memcpy(line, p, n);
+			line[n] = '\0';
+			if (strncmp(line, "replymilter_", 12) == 0)
+				any = true;
+			for (int g = 0; g < 7; g++) {
+				size_t gl = strlen(gauges[g]);
+
+				if (strncmp(line, gauges[g], gl) == 0 &&
+				    line[gl] == ' ')
+					gauge[g] = strtod(line + gl + 1, NULL);
+			}
+			if (parse_sample(line, &s)) {
+				if (strcmp(s.name, "replymilter_replies_total")
+				    == 0) {
+					if (nreplies == cap) {
+						size_t c = cap * 2 + 64;
+						struct sample *r = realloc(
+						    replies, c * sizeof(*r));
+
+						if (r == NULL)
+							break;
+						replies = r;
+						cap = c;
+					}
+					replies[nreplies++] = s;
+				} else if (strcmp(s.name,
+				    "replymilter_failures_total") == 0 &&
+				    s.v > 0) {
+					fprintf(out, "failures: %s %.0f\n",
+					    label_of(&s, "cause"), s.v);
+				}
+			}
+		}
+		p += n + (p + n < end);
+	}
+	if (nreplies > 0)
+		qsort(replies, nreplies, sizeof(*replies), by_count);
+	for (size_t i = 0; i < nreplies; i++) {
+		const struct sample *r = &replies[i];
+
+		fprintf(out, "%-32s %-8s %-5s %-9s %-9s %-8s %12.0f\n",
+		    label_of(r, "rule"), label_of(r, "stage"),
+		    *label_of(r, "code") ? label_of(r, "code") : "-",
+		    *label_of(r, "enhanced") ? label_of(r, "enhanced") : "-",
+		    label_of(r, "action"), label_of(r, "mode"), r->v);
+	}
+	free(replies);
+	fprintf(out, "rules %.0f, config generation %.0f, reloads %.0f good "
+	    "%.0f refused; connections %.0f open %.0f in all; messages "
+	    "%.0f\n", gauge[6], gauge[0], gauge[1], gauge[2], gauge[3],
+	    gauge[4], gauge[5]);
+	return any ? 0 : -1;
+}
+
+char *
+stats_url(const char *listen, char *buf, size_t size)
+{
+	snprintf(buf, size, "http://%s/metrics", listen);
+	return buf;
+}
+
+#ifdef HAVE_CURL
+/* The text fetched so far. */
+struct body {
+	char *text;
+	size_t len;
+	bool too_big;
+};
+
+/* on_data - libcurl's write callback: append, or stop past the limit. */
+static size_t
+on_data(char *data, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	size_t add = size * n;
+	char *t;
+
+	if (b->len + add > STATS_MAX_BYTES) {
+		b->too_big = true;
+		return 0;
+	}
+	if ((t = realloc(b->text, b->len + add + 1)) == NULL)
+		return 0;
+	memcpy(t + b->len, data, add);
+	b->len += add;
+	t[b->len] = '\0';
+	b->text = t;
+	return add;
+}
+#endif
+
+int
+stats_print(const char *url, FILE *out, char *err, size_t size)
+{
+#ifdef HAVE_CURL
+	struct body b = { NULL, 0, false };
+	CURL *curl = curl_easy_init();
+	CURLcode rc;
+	long status = 0;
+	int ret = -1;
+
+	if (curl == NULL) {
+		snprintf(err, size, "libcurl would not start");
+		return -1;
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+	rc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	if (rc != CURLE_OK)
+		snprintf(err, size, "%s: %s%s", url, b.too_big ? "more than "
+		    "64 MB" : curl_easy_strerror(rc), rc ==
+		    CURLE_COULDNT_CONNECT ? " (is replymilter running, with "
+		    "metrics_listen set?)" : "");
+	else if (status != 200)
+		snprintf(err, size, "%s: HTTP status %ld", url, status);
+	else if (stats_render(b.text != NULL ? b.text : "", b.len, out) != 0)
+		snprintf(err, size, "%s: no replymilter metrics there", url);
+	else
+		ret = 0;
+	curl_easy_cleanup(curl);
+	free(b.text);
+	return ret;
+#else
+	(void)url;
+	(void)out;
+	snprintf(err, size, "this replymilter is built without libcurl: "
+	    "install libcurl4-openssl-dev, run configure again and rebuild");
+	return -1;
+#endif
+}

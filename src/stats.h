@@ -1,0 +1,30 @@
+/*
+ * stats - replymilter --stats: a running daemon's counters as a table
+ *
+ * Reads the Prometheus text of /metrics (fetched with libcurl from a
+ * loopback URL, 5 s at most, 64 MB at most) and prints, for a person at a
+ * terminal: the replies by rule, stage, code and action, most first; the
+ * internal failures by cause; connections, messages, reloads and the
+ * config generation.
+ *
+ * Without libcurl (configure) stats_print says how to build it in.
+ */
+#ifndef REPLYMILTER_STATS_H
+#define REPLYMILTER_STATS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* stats_url - the /metrics URL for the metrics_listen address listen,
+ * into buf; buf. */
+char *stats_url(const char *listen, char *buf, size_t size);
+
+/* stats_render - the table of the exposition text (len bytes) on out;
+ * 0, or -1 when it holds no replymilter metrics. */
+int stats_render(const char *text, size_t len, FILE *out);
+
+/* stats_print - 0 once the counters at url are printed on out; -1 with
+ * the reason in err. */
+int stats_print(const char *url, FILE *out, char *err, size_t size);
+
+#endif
