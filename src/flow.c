@@ -255,8 +255,8 @@ one_line(const char *text, char *buf, size_t size)
 	return buf;
 }
 
-/* log_decision - the one log line of a decision (of a dry run: only
- * logged), and its count. */
+/* log_decision - the one log line of a decision, and its count; extra
+ * ends the line, and a dry run (only logged) says mode=dry-run. */
 static void
 log_decision(struct flow *f, enum stage stage, const struct rule *r,
     const char *action, const char *reply, const char *extra, bool dry_run)
@@ -266,11 +266,12 @@ log_decision(struct flow *f, enum stage stage, const struct rule *r,
 	policy_rule_count_decision(r, stage, dry_run);
 	if (reply != NULL)
 		reply = one_line(reply, line, sizeof(line));
-	log_info("%s: client=%s stage=%s rule=%s id=%s action=%s%s%s%s%s",
+	log_info("%s: client=%s stage=%s rule=%s id=%s action=%s%s%s%s%s%s",
 	    queue_id(f->session), client_text(f->session, client,
 	    sizeof(client)), stage_name(stage), policy_rule_name(r),
 	    policy_rule_id(r), action, reply != NULL ? " reply=\"" : "",
-	    reply != NULL ? reply : "", reply != NULL ? "\"" : "", extra);
+	    reply != NULL ? reply : "", reply != NULL ? "\"" : "", extra,
+	    dry_run ? " mode=dry-run" : "");
 }
 
 /* effects - the add-header and dry-run rules that matched on the way,
@@ -304,15 +305,13 @@ effects(struct flow *f, enum stage stage, const struct policy_verdict *v,
 		/* A dry run: log and mark what the rule would have done. */
 		if (wire != NULL) {
 			render(f->session, wire, r, &tmp);
-			log_decision(f, stage, r, action, tmp.text,
-			    " mode=dry-run", true);
+			log_decision(f, stage, r, action, tmp.text, "", true);
 			snprintf(value, sizeof(value), "rule=%s; id=%s; "
 			    "stage=%s; would=%s %s", policy_rule_name(r),
 			    policy_rule_id(r), stage_name(stage), action,
 			    tmp.text);
 		} else {
-			log_decision(f, stage, r, action, NULL, " mode=dry-run",
-			    true);
+			log_decision(f, stage, r, action, NULL, "", true);
 			snprintf(value, sizeof(value), "rule=%s; id=%s; "
 			    "stage=%s; would=%s", policy_rule_name(r),
 			    policy_rule_id(r), stage_name(stage), action);
