@@ -107,19 +107,22 @@ stats_render(const char *text, size_t len, FILE *out)
 	char line[4096];
 	const char *p = text, *end = text + len;
 	bool any = false;
-	double gauge[7] = { 0 };
-	static const char *const gauges[7] = {
-		"replymilter_config_generation",
-		"replymilter_reloads_total{result=\"good\"}",
-		"replymilter_reloads_total{result=\"refused\"}",
-		"replymilter_connections_open",
-		"replymilter_connections_total",
-		"replymilter_transactions_total",
-		"replymilter_rules",
+	/* The totals line: a series by name, and its result label. */
+	static const struct {
+		const char *name, *result;
+	} totals[] = {
+		{ "replymilter_rules", NULL },
+		{ "replymilter_config_generation", NULL },
+		{ "replymilter_reloads_total", "good" },
+		{ "replymilter_reloads_total", "refused" },
+		{ "replymilter_connections_open", NULL },
+		{ "replymilter_connections_total", NULL },
+		{ "replymilter_transactions_total", NULL },
 	};
+	double total[sizeof(totals) / sizeof(totals[0])] = { 0 };
+	struct sample failed[16];	/* causes with failures */
+	size_t nfailed = 0;
 
-	fprintf(out, "%-32s %-8s %-5s %-9s %-9s %-8s %12s\n", "rule", "stage",
-	    "code", "enhanced", "action", "mode", "replies");
 	while (p < end) {
 		size_t n = strcspn(p, "\n");
 
@@ -128,13 +131,6 @@ stats_render(const char *text, size_t len, FILE *out)
 			line[n] = '\0';
 			if (strncmp(line, "replymilter_", 12) == 0)
 				any = true;
-			for (int g = 0; g < 7; g++) {
-				size_t gl = strlen(gauges[g]);
-
-				if (strncmp(line, gauges[g], gl) == 0 &&
-				    line[gl] == ' ')
-					gauge[g] = strtod(line + gl + 1, NULL);
-			}
 			if (parse_sample(line, &s)) {
 				if (strcmp(s.name, "replymilter_replies_total")
 				    == 0) {
@@ -151,16 +147,24 @@ stats_render(const char *text, size_t len, FILE *out)
 					replies[nreplies++] = s;
 				} else if (strcmp(s.name,
 				    "replymilter_failures_total") == 0 &&
-				    s.v > 0) {
-					fprintf(out, "failures: %s %.0f\n",
-					    label_of(&s, "cause"), s.v);
+				    s.v > 0 && nfailed < 16) {
+					failed[nfailed++] = s;
 				}
+				for (size_t t = 0; t < sizeof(totals) /
+				    sizeof(totals[0]); t++)
+					if (strcmp(s.name, totals[t].name) == 0 &&
+					    (totals[t].result == NULL ||
+					    strcmp(label_of(&s, "result"),
+					    totals[t].result) == 0))
+						total[t] = s.v;
 			}
 		}
 		p += n + (p + n < end);
 	}
 	if (nreplies > 0)
 		qsort(replies, nreplies, sizeof(*replies), by_count);
+	fprintf(out, "%-32s %-8s %-5s %-9s %-9s %-8s %12s\n", "rule", "stage",
+	    "code", "enhanced", "action", "mode", "replies");
 	for (size_t i = 0; i < nreplies; i++) {
 		const struct sample *r = &replies[i];
 
@@ -171,10 +175,13 @@ stats_render(const char *text, size_t len, FILE *out)
 		    label_of(r, "action"), label_of(r, "mode"), r->v);
 	}
 	free(replies);
+	for (size_t i = 0; i < nfailed; i++)
+		fprintf(out, "failures: %s %.0f\n", label_of(&failed[i],
+		    "cause"), failed[i].v);
 	fprintf(out, "rules %.0f, config generation %.0f, reloads %.0f good "
 	    "%.0f refused; connections %.0f open %.0f in all; messages "
-	    "%.0f\n", gauge[6], gauge[0], gauge[1], gauge[2], gauge[3],
-	    gauge[4], gauge[5]);
+	    "%.0f\n", total[0], total[1], total[2], total[3], total[4],
+	    total[5], total[6]);
 	return any ? 0 : -1;
 }
 
