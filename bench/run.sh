@@ -1004,7 +1004,7 @@ section_R() {
 section_P() {
 	local port scraper
 	echo "P. the metrics endpoint, scraped 10 times a second"
-	if ! "$REPLYMILTER" -V >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
+	if ! command -v python3 >/dev/null 2>&1; then
 		error "P: python3 missing (apt-get install python3)"
 		return
 	fi
