@@ -13,7 +13,8 @@
 # and sends the endpoint a wrong path, a
 # POST, a 100 KB header, a client that never finishes its request, and
 # more idle connections than the server takes, checking after each that
-# the milter still answers and the endpoint still serves.  Everything it
+# the milter still answers and the endpoint still serves; last, the
+# endpoint on a unix socket (metrics_listen = "unix:/PATH").  Everything it
 # starts is stopped, every file removed, on every exit path.
 #
 # Debian packages: miltertest, python3, libmicrohttpd (built in: configure
@@ -235,4 +236,39 @@ rc=$?
 e2e_check "--stats with no daemon: exit 69 (status $rc)" test "$rc" = 69
 e2e_check "--stats with no daemon: says so" \
 	grep -q "is replymilter running" "$E2E_TMP/stats.err"
+
+# The endpoint on a unix socket: its folder made, a stale socket file
+# replaced, mode 0660, the same counts through --stats, removed at exit.
+msock=$E2E_TMP/run/metrics.sock
+conf | sed "s|^metrics_listen = .*|metrics_listen = \"unix:$msock\"|" >"$E2E_TMP/unix.conf"
+printf 'metrics_listen = "unix:run/metrics.sock"\n' >"$E2E_TMP/relative.conf"
+"$bin" -n -c "$E2E_TMP/relative.conf" >"$E2E_TMP/relative.out" 2>&1
+e2e_check "a relative socket path is refused at -n, with file and line" \
+	grep -q "relative.conf:1: .*absolute path" "$E2E_TMP/relative.out"
+mkdir -p "$E2E_TMP/run"
+python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" "$msock"
+rm_start "$E2E_TMP/unix.conf"
+e2e_check "the stale socket file was replaced" grep -q "removed the stale socket $msock" "$RM_LOG"
+e2e_check "the metrics socket has mode 0660" test "$(stat -c %a "$msock")" = 660
+traffic "metrics on a unix socket"
+"$bin" --stats -c "$RM_CONF" >"$E2E_TMP/ustats.out" 2>&1
+rc=$?
+e2e_check "--stats through the unix socket of the config exits 0 (status $rc)" test "$rc" = 0
+e2e_check "--stats through the unix socket: the refusals' row" \
+	grep -qE '^spf-fail +rcpt +550 +5\.7\.23 +reject +enforce +6$' "$E2E_TMP/ustats.out"
+e2e_check "--stats: the auth check's results" grep -qx 'check: auth no 2' "$E2E_TMP/ustats.out"
+e2e_check "--stats: no DNS line without queries" test "$(grep -c '^dns:' "$E2E_TMP/ustats.out")" = 0
+e2e_check "/healthz on the unix socket" \
+	test "$(python3 - "$msock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+print(s.recv(4096).split(b"\r\n")[0].decode().split(" ", 1)[1])
+PY
+)" = "200 OK"
+kill -TERM "$RM_PID"
+e2e_wait_gone "$RM_PID" 10
+e2e_check "the metrics socket is removed at exit" test ! -e "$msock"
 e2e_summary
