@@ -61,7 +61,7 @@ static const char *const rule_options[] = {
 
 static const char *const root_options[] = {
 	"socket", "socket_mode", "user", "pidfile", "syslog_facility",
-	"log_level", "on_failure", "timeout", "disclose", "soft_bounce",
+	"log_level", "log_format", "on_failure", "timeout", "disclose", "soft_bounce",
 	"reply_id", "dry_run_header", "body_limit", "header_limit",
 	"header_count_limit", "header_limit_reply", "private_codes", "list",
 	"rule", "dns_server", "dns_timeout", "dns_tries", "dns_budget", "authserv_id",
@@ -308,6 +308,7 @@ build_schema(void)
 			CFG_STR("pidfile", DEFAULT_PIDFILE, CFGF_NONE),
 			CFG_STR("syslog_facility", "mail", CFGF_NONE),
 			CFG_STR("log_level", "info", CFGF_NONE),
+			CFG_STR("log_format", "text", CFGF_NONE),
 			CFG_STR("on_failure", POLICY_DEFAULT_FAILURE, CFGF_NONE),
 			CFG_STR("header_limit_reply",
 			    POLICY_DEFAULT_HEADER_LIMIT_REPLY, CFGF_NONE),

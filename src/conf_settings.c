@@ -209,6 +209,10 @@ conf_build_settings(struct conf_loader *ld, cfg_t *cfg, struct policy *p)
 		conf_report(ld, REGISTRY_ERROR, root_at(ld, cfg, "log_level"),
 		    "log_level \"%s\": use error, warning, notice, info or "
 		    "debug", text);
+	text = cfg_getstr(cfg, "log_format");
+	if (log_format_parse(text, &s->log_format) != 0)
+		conf_report(ld, REGISTRY_ERROR, root_at(ld, cfg, "log_format"),
+		    "log_format \"%s\": use text or json", text);
 
 	s->failure_reply = build_failure_reply(ld, cfg_getstr(cfg,
 	    "on_failure"), conf_opt_line(ld, cfg, "on_failure", 0));

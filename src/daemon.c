@@ -405,6 +405,7 @@ reload(struct daemon *d)
 	}
 	if (!d->opt->has_level)
 		log_set_level(policy_settings(new)->log_level);
+	log_set_format(policy_settings(new)->log_format);
 	policy_carry_counts(new, old);
 	milter_set_policy(policy_ref(new));
 	metrics_reloaded(true);
@@ -617,6 +618,7 @@ daemon_run(const struct daemon_options *opt)
 	}
 	log_open("replymilter", policy_settings(p)->syslog_facility, opt->foreground);
 	log_set_level(opt->has_level ? opt->level : policy_settings(p)->log_level);
+	log_set_format(policy_settings(p)->log_format);
 	d.socket = strdup(opt->socket != NULL ? opt->socket :
 	    policy_settings(p)->socket);
 	d.pidfile = strdup(opt->pidfile != NULL ? opt->pidfile :

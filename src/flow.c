@@ -255,23 +255,36 @@ one_line(const char *text, char *buf, size_t size)
 	return buf;
 }
 
-/* log_decision - the one log line of a decision, and its count; extra
- * ends the line, and a dry run (only logged) says mode=dry-run. */
+/* log_decision - the one log line of a decision, and its count: the
+ * reply sent (NULL: none), the rule's own where it differs (specific,
+ * NULL: none), whether it was decided at connect (deferred), and a dry
+ * run (only logged) as mode=dry-run. */
 static void
 log_decision(struct flow *f, enum stage stage, const struct rule *r,
-    const char *action, const char *reply, const char *extra, bool dry_run)
+    const char *action, const char *reply, const char *specific,
+    bool deferred, bool dry_run)
 {
 	char client[300], line[REPLY_TEXT_MAX * 2 + 64];
+	char own[REPLY_TEXT_MAX * 2 + 64];
+	struct log_field fields[] = {
+		{ "queue_id", queue_id(f->session), LOG_FIELD_HEAD },
+		{ "client", client_text(f->session, client, sizeof(client)),
+		    LOG_FIELD_PLAIN },
+		{ "stage", stage_name(stage), LOG_FIELD_PLAIN },
+		{ "rule", policy_rule_name(r), LOG_FIELD_PLAIN },
+		{ "id", policy_rule_id(r), LOG_FIELD_PLAIN },
+		{ "action", action, LOG_FIELD_PLAIN },
+		{ "reply", reply != NULL ? one_line(reply, line, sizeof(line)) :
+		    NULL, LOG_FIELD_QUOTED },
+		{ "specific", specific != NULL ? one_line(specific, own,
+		    sizeof(own)) : NULL, LOG_FIELD_QUOTED },
+		{ "decided", deferred ? "connect" : NULL, LOG_FIELD_PLAIN },
+		{ "mode", dry_run ? "dry-run" : NULL, LOG_FIELD_PLAIN },
+	};
 
 	policy_rule_count_decision(r, stage, dry_run);
-	if (reply != NULL)
-		reply = one_line(reply, line, sizeof(line));
-	log_info("%s: client=%s stage=%s rule=%s id=%s action=%s%s%s%s%s%s",
-	    queue_id(f->session), client_text(f->session, client,
-	    sizeof(client)), stage_name(stage), policy_rule_name(r),
-	    policy_rule_id(r), action, reply != NULL ? " reply=\"" : "",
-	    reply != NULL ? reply : "", reply != NULL ? "\"" : "", extra,
-	    dry_run ? " mode=dry-run" : "");
+	log_record(LOG_LEVEL_INFO, "decision", fields,
+	    sizeof(fields) / sizeof(fields[0]));
 }
 
 /* effects - the add-header and dry-run rules that matched on the way,
@@ -299,19 +312,22 @@ effects(struct flow *f, enum stage stage, const struct policy_verdict *v,
 			    undouble(rendered.nlines > 0 ? rendered.lines[0] :
 			    "", value, sizeof(value)), false)) != NULL)
 				return why;
-			log_decision(f, stage, r, "add-header", NULL, "", false);
+			log_decision(f, stage, r, "add-header", NULL, NULL, false,
+			    false);
 			continue;
 		}
 		/* A dry run: log and mark what the rule would have done. */
 		if (wire != NULL) {
 			render(f->session, wire, r, &tmp);
-			log_decision(f, stage, r, action, tmp.text, "", true);
+			log_decision(f, stage, r, action, tmp.text, NULL, false,
+			    true);
 			snprintf(value, sizeof(value), "rule=%s; id=%s; "
 			    "stage=%s; would=%s %s", policy_rule_name(r),
 			    policy_rule_id(r), stage_name(stage), action,
 			    tmp.text);
 		} else {
-			log_decision(f, stage, r, action, NULL, "", true);
+			log_decision(f, stage, r, action, NULL, NULL, false,
+			    true);
 			snprintf(value, sizeof(value), "rule=%s; id=%s; "
 			    "stage=%s; would=%s", policy_rule_name(r),
 			    policy_rule_id(r), stage_name(stage), action);
@@ -413,28 +429,23 @@ deliver(struct flow *f, enum stage stage, const struct rule *r,
     bool deferred, struct flow_result *out)
 {
 	enum policy_action action = policy_rule_action(r);
-	char extra[REPLY_TEXT_MAX * 2 + 96], line[REPLY_TEXT_MAX * 2 + 64];
-	size_t used;
+	char specific[REPLY_TEXT_MAX * 2 + 64];
+	bool differ;
 
 	out->rule = r;
 	out->deferred = deferred;
 	out->outcome = action == POLICY_REJECT ? FLOW_REJECT : FLOW_TEMPFAIL;
-	extra[0] = '\0';
-	if (policy_rule_reply(r) != NULL && policy_rule_wire(r) != NULL &&
-	    codes_differ(policy_rule_reply(r), policy_rule_wire(r))) {
+	differ = policy_rule_reply(r) != NULL && policy_rule_wire(r) != NULL &&
+	    codes_differ(policy_rule_reply(r), policy_rule_wire(r));
+	if (differ) {
 		/* Rendered first: render() reuses the thread's buffer, and
 		 * the wire reply must be the one left in it. */
 		render(f->session, policy_rule_reply(r), r, out);
-		snprintf(extra, sizeof(extra), " specific=\"%s\"",
-		    one_line(out->text, line, sizeof(line)));
+		snprintf(specific, sizeof(specific), "%s", out->text);
 	}
 	render(f->session, policy_rule_wire(r), r, out);
-	used = strlen(extra);
-	if (deferred)
-		snprintf(extra + used, sizeof(extra) - used,
-		    " decided=connect");
 	log_decision(f, stage, r, policy_action_name(action), out->text,
-	    extra, false);
+	    differ ? specific : NULL, deferred, false);
 	if (stage == STAGE_RCPT)
 		session_drop_last_rcpt(f->session);
 	return out->outcome;
@@ -482,10 +493,19 @@ flow_failure(const struct policy *p, const struct session *s,
 		    memory_order_relaxed);
 	if (qid == NULL || qid[0] == '\0')
 		qid = s != NULL ? queue_id(s) : "NOQUEUE";
-	log_msg(LOG_LEVEL_WARNING, "%s: client=%s stage=%s cause=%s "
-	    "failure=\"%s\" reply=\"%s\"", qid, client_text(s, client,
-	    sizeof(client)), stage_name(stage), flow_fail_cause_name(cause),
-	    why, one_line(out->text, line, sizeof(line)));
+	struct log_field fields[] = {
+		{ "queue_id", qid, LOG_FIELD_HEAD },
+		{ "client", client_text(s, client, sizeof(client)),
+		    LOG_FIELD_PLAIN },
+		{ "stage", stage_name(stage), LOG_FIELD_PLAIN },
+		{ "cause", flow_fail_cause_name(cause), LOG_FIELD_PLAIN },
+		{ "failure", why, LOG_FIELD_QUOTED },
+		{ "reply", one_line(out->text, line, sizeof(line)),
+		    LOG_FIELD_QUOTED },
+	};
+
+	log_record(LOG_LEVEL_WARNING, "failure", fields,
+	    sizeof(fields) / sizeof(fields[0]));
 	return FLOW_FAIL;
 }
 
@@ -579,11 +599,13 @@ flow_stage(struct flow *f, enum stage stage, struct flow_result *out)
 			f->conn_accepted = true;
 		else
 			f->msg_accepted = true;
-		log_decision(f, stage, r, "accept", NULL, "", false);
+		log_decision(f, stage, r, "accept", NULL, NULL, false,
+		    false);
 		out->outcome = FLOW_ACCEPT;
 		return FLOW_ACCEPT;
 	case POLICY_DISCARD:
-		log_decision(f, stage, r, "discard", NULL, "", false);
+		log_decision(f, stage, r, "discard", NULL, NULL, false,
+		    false);
 		out->outcome = FLOW_DISCARD;
 		return FLOW_DISCARD;
 	case POLICY_REJECT:

@@ -11,8 +11,9 @@
  * by tests, before any thread logs).
  * Lines are bounded (LOG_LINE_MAX); a longer message is cut and marked with
  * "..." rather than dropped.  Control bytes (CR, LF, TAB, ESC, DEL...)
- * become '?', so that a value from the peer cannot split a line or forge
- * one; 8-bit bytes are kept.
+ * become '?' in text, \u00XX in JSON, so that a value from the peer
+ * cannot split a line or forge one; 8-bit bytes are kept in text, and in
+ * JSON when they are UTF-8 (U+FFFD otherwise, so the line parses).
  */
 #ifndef REPLYMILTER_LOG_H
 #define REPLYMILTER_LOG_H
@@ -33,12 +34,39 @@ enum log_level {
 /* A test's reader of log lines. */
 typedef void log_sink_fn(void *arg, enum log_level level, const char *line);
 
+/* How a line is written: "text" (today's "key=value" lines) or "json"
+ * (one JSON object a line: {"level":...,"msg":...}, and for a record,
+ * {"level":...,"event":...} then its fields). */
+enum log_format {
+	LOG_FORMAT_TEXT,
+	LOG_FORMAT_JSON
+};
+
+/* A field of a record: key=value in text, "key":"value" in JSON; NULL
+ * values are left out of both. */
+struct log_field {
+	const char *key;
+	const char *value;
+	enum {
+		LOG_FIELD_PLAIN,	/* key=value */
+		LOG_FIELD_QUOTED,	/* key="value" */
+		LOG_FIELD_HEAD		/* value: (the text line's start) */
+	} how;
+};
+
 /* log_open - log as ident to syslog facility (LOG_MAIL, ...), or to stderr
  * when to_stderr. */
 void log_open(const char *ident, int facility, bool to_stderr);
 
 /* log_set_level - drop messages less important than level from now on. */
 void log_set_level(enum log_level level);
+
+/* log_set_format - write lines as text or JSON from now on. */
+void log_set_format(enum log_format format);
+
+/* log_format_parse - the format named by text ("text", "json"); 0, or -1
+ * when unknown. */
+int log_format_parse(const char *text, enum log_format *out);
 
 /* log_get_level - the current level. */
 enum log_level log_get_level(void);
@@ -56,6 +84,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
 /* log_vmsg - log_msg with a va_list. */
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+
+/* log_record - one line of n fields about event (JSON's "event"; text
+ * lines do not name it), e.g. the decision line: in text
+ * "QUEUEID: client=... reply=\"...\"", in JSON every field a member. */
+void log_record(enum log_level level, const char *event,
+    const struct log_field *fields, unsigned n);
 
 /* log_warn - a warning ending in ": strerror(errno)". */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -64,6 +64,7 @@ struct policy_settings {
 	char *pidfile;
 	int syslog_facility;
 	enum log_level log_level;
+	enum log_format log_format;	/* text or json lines */
 	struct reply *failure_reply;	/* an internal error's answer */
 	int timeout;		/* seconds libmilter waits for the MTA */
 	bool soft_bounce;

@@ -1606,6 +1606,72 @@ START_TEST(test_log_control_bytes)
 }
 END_TEST
 
+/* test_log_json - log_format = json: the decision line and the failure
+ * line are JSON objects with the text line's fields; a peer's control
+ * bytes are \u escapes, bytes that are not UTF-8 U+FFFD, quotes and
+ * backslashes escaped, so the line parses and says what was sent. */
+START_TEST(test_log_json)
+{
+	struct log_lines l;
+
+	log_set_format(LOG_FORMAT_JSON);
+	ck_assert_int_eq(rcpt_logged("disclose = generic\nrule \"r\" {\n"
+	    "stage = rcpt\nid = \"R-1\"\nmode = dry-run\n"
+	    "reply = \"550 5.7.23 SPF failed\"\n}\n", 0, &l), FLOW_CONTINUE);
+	ck_assert_str_eq(l.last, "{\"level\":\"info\",\"event\":\"decision\","
+	    "\"queue_id\":\"NOQUEUE\",\"client\":\"mx.example[192.0.2.1]\","
+	    "\"stage\":\"rcpt\",\"rule\":\"r\",\"id\":\"R-1\",\"action\":"
+	    "\"reject\",\"reply\":\"550 5.7.1 Delivery not authorized, "
+	    "message refused\",\"mode\":\"dry-run\"}");
+	ck_assert_int_eq(rcpt_logged("disclose = generic\nrule \"r\" {\n"
+	    "stage = rcpt\nreply = \"550 5.7.23 SPF failed\"\n}\n", 0, &l),
+	    FLOW_REJECT);
+	ck_assert_msg(strstr(l.last, ",\"reply\":\"550 5.7.1 Delivery not "
+	    "authorized, message refused\",\"specific\":\"550 5.7.23 SPF "
+	    "failed\"}") != NULL, "%s", l.last);
+	ck_assert_int_eq(rcpt_logged("rule \"casino\" {\nstage = rcpt\n"
+	    "rcpt = \"/^x@/\"\nreply = \"550 5.7.1 no\"\n}\n", REG_ESPACE,
+	    &l), FLOW_FAIL);
+	ck_assert_msg(strncmp(l.last, "{\"level\":\"warning\",\"event\":"
+	    "\"failure\",\"queue_id\":\"NOQUEUE\",", 50) == 0 && strstr(l.last,
+	    "\"cause\":\"condition\",\"failure\":\"rule casino: a condition "
+	    "could not be evaluated\",\"reply\":\"451 4.3.0 ") != NULL, "%s",
+	    l.last);
+
+	l.n = 0;
+	log_set_sink(log_note, &l);
+	log_msg(LOG_LEVEL_INFO, "client=%s", "c-\r\n\"x\"\\\t\x1b\x7f\xc3\xa9"
+	    "\xff\xc3(\xed\xa0\x80\xf0\x9f\x93\xa7");
+	ck_assert_str_eq(l.last, "{\"level\":\"info\",\"msg\":\"client=c-"
+	    "\\u000d\\u000a\\\"x\\\"\\\\\\u0009\\u001b\\u007f\xc3\xa9"
+	    "\\ufffd\\ufffd(\\ufffd\\ufffd\\ufffd\xf0\x9f\x93\xa7\"}");
+	log_set_sink(NULL, NULL);
+	log_set_format(LOG_FORMAT_TEXT);
+}
+END_TEST
+
+/* test_log_json_cut - a line longer than the log takes is cut inside a
+ * string, marked "...", and still closed as an object. */
+START_TEST(test_log_json_cut)
+{
+	static char quotes[LOG_LINE_MAX];
+	struct log_lines l = { 0 };
+	size_t len;
+
+	memset(quotes, '"', sizeof(quotes) - 1);
+	log_set_format(LOG_FORMAT_JSON);
+	log_set_sink(log_note, &l);
+	log_msg(LOG_LEVEL_INFO, "%s", quotes);
+	log_set_sink(NULL, NULL);
+	log_set_format(LOG_FORMAT_TEXT);
+	len = strlen(l.last);
+	ck_assert_uint_gt(len, LOG_LINE_MAX / 2);
+	ck_assert_str_eq(l.last + len - 7, "\\\"...\"}");
+	ck_assert_int_eq(strncmp(l.last, "{\"level\":\"info\",\"msg\":\"\\\"", 25),
+	    0);
+}
+END_TEST
+
 /* -------------------------------------------------------------------------
  * The regex index (policy_regex.c): every regex of a stage and value in one
  * scan, and only the rules it leaves possible evaluated, in file order.
@@ -1945,6 +2011,8 @@ policy_suite(void)
 	tcase_add_loop_test(tc, test_flow, 0, NELEM(flow_cases));
 	tcase_add_test(tc, test_hostile_values);
 	tcase_add_test(tc, test_log_control_bytes);
+	tcase_add_test(tc, test_log_json);
+	tcase_add_test(tc, test_log_json_cut);
 	tcase_add_test(tc, test_fail);
 	tcase_add_test(tc, test_regex_error);
 	tcase_add_test(tc, test_header_padding);

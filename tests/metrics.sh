@@ -250,7 +250,23 @@ python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" 
 rm_start "$E2E_TMP/unix.conf"
 e2e_check "the stale socket file was replaced" grep -q "removed the stale socket $msock" "$RM_LOG"
 e2e_check "the metrics socket has mode 0660" test "$(stat -c %a "$msock")" = 660
+# log_format = json by a reload: from there every line is a JSON object,
+# and the decision lines carry the text line's fields.
+mark=$(rm_log_mark)
+printf 'log_format = "json"\n' >>"$RM_CONF"
+kill -HUP "$RM_PID"
+e2e_wait_match "$RM_LOG" '^\{"level":"info","msg":"reload: ' 5 >/dev/null
 traffic "metrics on a unix socket"
+e2e_check "log_format = json: every line after the reload parses, 6 refusals logged" \
+	test "$(tail -n +"$((mark + 1))" "$RM_LOG" | python3 -c '
+import json, sys
+lines = [l for l in sys.stdin if not l.startswith("replymilter: ")]
+objs = [json.loads(l) for l in lines]
+d = [o for o in objs if o.get("event") == "decision" and o["rule"] == "spf-fail"]
+ok = all(o["stage"] == "rcpt" and o["action"] == "reject" and
+         o["reply"].startswith("550 5.7.23 ") and o["queue_id"] and
+         o["client"] and o["level"] == "info" for o in d)
+print(len(d) if ok else "bad: %r" % d[:1])')" = 6
 "$bin" --stats -c "$RM_CONF" >"$E2E_TMP/ustats.out" 2>&1
 rc=$?
 e2e_check "--stats through the unix socket of the config exits 0 (status $rc)" test "$rc" = 0
