@@ -39,6 +39,7 @@ struct daemon {
 	const struct daemon_options *opt;
 	char *socket;		/* as given to libmilter */
 	char *unix_path;	/* the socket file, or NULL for inet */
+	char *metrics_path;	/* the metrics' socket file, or NULL */
 	char *pidfile;		/* NULL or "" for none */
 	bool pidfile_written;
 	uid_t uid;
@@ -521,6 +522,44 @@ block_signals(int how)
 	pthread_sigmask(how, &set, NULL);
 }
 
+/* start_metrics - serve the metrics on listen; 0, or -1 (logged).  A unix
+ * socket is prepared like the milter's (its folder made, a stale one
+ * removed) and given to the daemon's user, mode 0660: a scraper reads it
+ * as a member of that group. */
+static int
+start_metrics(struct daemon *d, const char *listen)
+{
+	const char *path = metrics_http_unix_path(listen);
+	char why[256];
+	int rc;
+
+	if (path != NULL && (make_parent(d, path) != 0 ||
+	    clear_stale_socket(path) != 0))
+		return -1;
+	block_signals(SIG_BLOCK);
+	rc = metrics_http_start(listen, why, sizeof(why));
+	block_signals(SIG_UNBLOCK);
+	if (rc != 0) {
+		log_warnx("metrics_listen: %s", why);
+		return -1;
+	}
+	if (path != NULL) {
+		if ((d->metrics_path = strdup(path)) == NULL) {
+			log_warnx("out of memory");
+			return -1;
+		}
+		if (chmod(path, 0660) != 0 || (d->switch_user &&
+		    chown(path, d->uid, d->gid) != 0)) {
+			log_warn("cannot set the owner and mode of %s", path);
+			return -1;
+		}
+		log_info("metrics on %s (GET /metrics)", listen);
+	} else {
+		log_info("metrics on http://%s/metrics", listen);
+	}
+	return 0;
+}
+
 /* install_handlers - our handlers for the daemon's signals. */
 static int
 install_handlers(void)
@@ -547,8 +586,12 @@ cleanup(struct daemon *d)
 		log_warn("cannot remove %s", d->unix_path);
 	if (d->pidfile_written && unlink(d->pidfile) != 0 && errno != ENOENT)
 		log_warn("cannot remove %s", d->pidfile);
+	if (d->metrics_path != NULL && unlink(d->metrics_path) != 0 &&
+	    errno != ENOENT)
+		log_warn("cannot remove %s", d->metrics_path);
 	free(d->socket);
 	free(d->unix_path);
+	free(d->metrics_path);
 	free(d->pidfile);
 	free(d->user_name);
 }
@@ -603,19 +646,9 @@ daemon_run(const struct daemon_options *opt)
 	/* Before dropping root (a port below 1024 is the admin's call), after
 	 * going to the background (a fork keeps no threads), with the
 	 * daemon's signals blocked (its thread must not take them). */
-	if (policy_settings(p)->metrics_listen[0] != '\0') {
-		char why[256];
-
-		block_signals(SIG_BLOCK);
-		if (metrics_http_start(policy_settings(p)->metrics_listen, why,
-		    sizeof(why)) != 0) {
-			log_warnx("metrics_listen: %s", why);
-			goto out;
-		}
-		block_signals(SIG_UNBLOCK);
-		log_info("metrics on http://%s/metrics",
-		    policy_settings(p)->metrics_listen);
-	}
+	if (policy_settings(p)->metrics_listen[0] != '\0' &&
+	    start_metrics(&d, policy_settings(p)->metrics_listen) != 0)
+		goto out;
 	if (drop_root(&d) != 0)
 		goto out;
 	if (pipe(signal_pipe) != 0) {

@@ -7,12 +7,15 @@
 #include "metrics_http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #ifdef HAVE_MICROHTTPD
 #include <microhttpd.h>
@@ -26,24 +29,53 @@
 #define METRICS_HTTP_IDLE_SECONDS 10
 #define METRICS_HTTP_REQUEST_BYTES (32 * 1024)
 
-/* The parsed listen address. */
+#define UNIX_PREFIX "unix:"
+
+/* The parsed listen address: an IP one in ss, or a unix socket's path. */
 struct listen_addr {
 	struct sockaddr_storage ss;
 	bool v6;
+	bool local;
+	struct sockaddr_un sun;
 };
 
-/* parse_listen - 0 with listen ("A.B.C.D:PORT" or "[V6]:PORT") in *a,
- * -1 with why. */
+const char *
+metrics_http_unix_path(const char *listen)
+{
+	return strncmp(listen, UNIX_PREFIX, strlen(UNIX_PREFIX)) == 0 ?
+	    listen + strlen(UNIX_PREFIX) : NULL;
+}
+
+/* parse_listen - 0 with listen ("A.B.C.D:PORT", "[V6]:PORT" or
+ * "unix:/PATH") in *a, -1 with why. */
 static int
 parse_listen(const char *listen, struct listen_addr *a, char *why,
     size_t size)
 {
 	char host[64];
-	const char *colon, *port;
+	const char *colon, *port, *path;
 	char *end;
 	long n;
 
 	memset(a, 0, sizeof(*a));
+	if ((path = metrics_http_unix_path(listen)) != NULL) {
+		if (path[0] != '/') {
+			snprintf(why, size, "a unix socket needs an absolute "
+			    "path, such as \"unix:/run/replymilter/"
+			    "metrics.sock\"");
+			return -1;
+		}
+		if (strlen(path) >= sizeof(a->sun.sun_path)) {
+			snprintf(why, size, "the socket path is longer than "
+			    "the %zu bytes a unix socket takes",
+			    sizeof(a->sun.sun_path) - 1);
+			return -1;
+		}
+		a->local = true;
+		a->sun.sun_family = AF_UNIX;
+		memcpy(a->sun.sun_path, path, strlen(path) + 1);
+		return 0;
+	}
 	if (listen[0] == '[') {
 		const char *close = strchr(listen, ']');
 
@@ -83,7 +115,8 @@ parse_listen(const char *listen, struct listen_addr *a, char *why,
 	return 0;
 bad:
 	snprintf(why, size, "write a numeric address and a port, such as "
-	    "\"127.0.0.1:9464\" or \"[::1]:9464\"");
+	    "\"127.0.0.1:9464\" or \"[::1]:9464\", or a unix socket, such "
+	    "as \"unix:/run/replymilter/metrics.sock\"");
 	return -1;
 }
 
@@ -115,7 +148,7 @@ metrics_listen_check(const char *listen, bool allow_remote, char *why,
 #else
 	if (parse_listen(listen, &a, why, size) != 0)
 		return -1;
-	if (!allow_remote && !loopback(&a)) {
+	if (!allow_remote && !a.local && !loopback(&a)) {
 		snprintf(why, size, "not a loopback address: the counters "
 		    "name every rule; serve them on 127.0.0.1 or [::1], or "
 		    "set metrics_allow_remote = true to mean it");
@@ -201,25 +234,75 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 }
 #endif
 
+#ifdef HAVE_MICROHTTPD
+/* listen_unix - a socket bound to a's path and listening, or -1 with the
+ * reason in err.  The path must be free (the daemon removed a stale
+ * socket). */
+static int
+listen_unix(const struct listen_addr *a, char *err, size_t size)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		snprintf(err, size, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (const struct sockaddr *)&a->sun, sizeof(a->sun)) != 0) {
+		snprintf(err, size, "cannot bind %s: %s", a->sun.sun_path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, METRICS_HTTP_CONNECTIONS) != 0) {
+		snprintf(err, size, "cannot listen on %s: %s", a->sun.sun_path,
+		    strerror(errno));
+		close(fd);
+		(void)unlink(a->sun.sun_path);
+		return -1;
+	}
+	return fd;
+}
+#endif
+
 int
 metrics_http_start(const char *listen, char *err, size_t size)
 {
 #ifdef HAVE_MICROHTTPD
+	/* What a client can take, the same on every listener. */
+	struct MHD_OptionItem limits[] = {
+		{ MHD_OPTION_CONNECTION_LIMIT, METRICS_HTTP_CONNECTIONS, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, METRICS_HTTP_IDLE_SECONDS,
+		    NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		    METRICS_HTTP_REQUEST_BYTES, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	struct listen_addr a;
+	int fd = -1;
 
 	if (parse_listen(listen, &a, err, size) != 0)
 		return -1;
-	server = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    (a.v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, on_request, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.ss,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_HTTP_CONNECTIONS,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_HTTP_IDLE_SECONDS,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)METRICS_HTTP_REQUEST_BYTES,
-	    MHD_OPTION_END);
+	/* libmicrohttpd binds IP addresses itself; a unix socket it is
+	 * given bound and listening. */
+	if (a.local && (fd = listen_unix(&a, err, size)) < 0)
+		return -1;
+	if (a.local)
+		server = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0,
+		    NULL, NULL, on_request, NULL,
+		    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+		    MHD_OPTION_ARRAY, limits, MHD_OPTION_END);
+	else
+		server = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+		    (a.v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, on_request, NULL,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.ss,
+		    MHD_OPTION_ARRAY, limits, MHD_OPTION_END);
 	if (server == NULL) {
-		snprintf(err, size, "cannot serve metrics on %s (is the port "
-		    "in use?)", listen);
+		if (fd >= 0) {
+			close(fd);
+			(void)unlink(a.sun.sun_path);
+		}
+		snprintf(err, size, "cannot serve metrics on %s%s", listen,
+		    a.local ? "" : " (is the port in use?)");
 		return -1;
 	}
 	return 0;

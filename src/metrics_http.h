@@ -2,7 +2,8 @@
  * metrics_http - the Prometheus endpoint: /metrics, /healthz, /readyz
  *
  * Served by libmicrohttpd on its own thread, on metrics_listen (numeric
- * HOST:PORT, [V6]:PORT; loopback only unless metrics_allow_remote).  Only
+ * HOST:PORT, [V6]:PORT, loopback only unless metrics_allow_remote; or
+ * unix:/PATH, a socket this module binds and the caller removes).  Only
  * GET and HEAD; anything else is 405, an unknown path 404.  The server
  * bounds what a client can take: 32 connections, 10 s idle, 32 KiB of
  * request each (a bigger header is refused), so a bad client never
@@ -23,6 +24,10 @@
  * (a sentence that names the fix). */
 int metrics_listen_check(const char *listen, bool allow_remote, char *why,
     size_t size);
+
+/* metrics_http_unix_path - the socket path of a "unix:/PATH" listen
+ * address (pointing into listen), or NULL for an IP one. */
+const char *metrics_http_unix_path(const char *listen);
 
 /* metrics_http_start - 0 once the endpoint listens on listen (checked by
  * metrics_listen_check before), -1 with the reason in err. */

@@ -122,6 +122,10 @@ stats_render(const char *text, size_t len, FILE *out)
 	double total[sizeof(totals) / sizeof(totals[0])] = { 0 };
 	struct sample failed[16];	/* causes with failures */
 	size_t nfailed = 0;
+	struct sample seen[64];		/* check results given */
+	size_t nseen = 0;
+	double queries = 0, tempfails = 0, dns_seconds = 0;
+	bool oom = false;
 
 	while (p < end) {
 		size_t n = strcspn(p, "\n");
@@ -139,8 +143,10 @@ stats_render(const char *text, size_t len, FILE *out)
 						struct sample *r = realloc(
 						    replies, c * sizeof(*r));
 
-						if (r == NULL)
+						if (r == NULL) {
+							oom = true;
 							break;
+						}
 						replies = r;
 						cap = c;
 					}
@@ -149,6 +155,19 @@ stats_render(const char *text, size_t len, FILE *out)
 				    "replymilter_failures_total") == 0 &&
 				    s.v > 0 && nfailed < 16) {
 					failed[nfailed++] = s;
+				} else if (strcmp(s.name,
+				    "replymilter_checks_total") == 0 &&
+				    s.v > 0 && nseen < 64) {
+					seen[nseen++] = s;
+				} else if (strcmp(s.name,
+				    "replymilter_dns_queries_total") == 0) {
+					queries += s.v;
+					if (strcmp(label_of(&s, "result"),
+					    "tempfail") == 0)
+						tempfails += s.v;
+				} else if (strcmp(s.name, "replymilter_dns_"
+				    "query_duration_seconds_sum") == 0) {
+					dns_seconds = s.v;
 				}
 				for (size_t t = 0; t < sizeof(totals) /
 				    sizeof(totals[0]); t++)
@@ -160,6 +179,10 @@ stats_render(const char *text, size_t len, FILE *out)
 			}
 		}
 		p += n + (p + n < end);
+	}
+	if (oom) {
+		free(replies);
+		return -1;
 	}
 	if (nreplies > 0)
 		qsort(replies, nreplies, sizeof(*replies), by_count);
@@ -178,6 +201,15 @@ stats_render(const char *text, size_t len, FILE *out)
 	for (size_t i = 0; i < nfailed; i++)
 		fprintf(out, "failures: %s %.0f\n", label_of(&failed[i],
 		    "cause"), failed[i].v);
+	if (nseen > 0)
+		qsort(seen, nseen, sizeof(*seen), by_count);
+	for (size_t i = 0; i < nseen; i++)
+		fprintf(out, "check: %s %s %.0f\n", label_of(&seen[i], "check"),
+		    label_of(&seen[i], "result"), seen[i].v);
+	if (queries > 0)
+		fprintf(out, "dns: %.0f queries, %.0f tempfail, %.1f ms on "
+		    "average\n", queries, tempfails, dns_seconds * 1000 /
+		    queries);
 	fprintf(out, "rules %.0f, config generation %.0f, reloads %.0f good "
 	    "%.0f refused; connections %.0f open %.0f in all; messages "
 	    "%.0f\n", total[0], total[1], total[2], total[3], total[4],
@@ -188,7 +220,10 @@ stats_render(const char *text, size_t len, FILE *out)
 char *
 stats_url(const char *listen, char *buf, size_t size)
 {
-	snprintf(buf, size, "http://%s/metrics", listen);
+	if (strncmp(listen, "unix:", 5) == 0)
+		snprintf(buf, size, "%s", listen);
+	else
+		snprintf(buf, size, "http://%s/metrics", listen);
 	return buf;
 }
 
@@ -236,7 +271,12 @@ stats_print(const char *url, FILE *out, char *err, size_t size)
 		snprintf(err, size, "libcurl would not start");
 		return -1;
 	}
-	curl_easy_setopt(curl, CURLOPT_URL, url);
+	if (strncmp(url, "unix:", 5) == 0) {
+		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, url + 5);
+		curl_easy_setopt(curl, CURLOPT_URL, "http://localhost/metrics");
+	} else {
+		curl_easy_setopt(curl, CURLOPT_URL, url);
+	}
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

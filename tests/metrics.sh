@@ -4,15 +4,17 @@
 # replymilter: exact counts after known traffic, reloads, health, and bad
 # clients that must leave both the endpoint and the milter serving.
 #
-# It starts replymilter on a unix socket with a two-rule policy and
+# It starts replymilter on a unix socket with a three-rule policy and
 # metrics_listen on a free loopback port, sends tests/metrics/traffic.lua
 # through miltertest (2 messages: 6 refused recipients, 2 dry runs), and
-# reads http://127.0.0.1:PORT/metrics with python3; then reloads a good
+# reads http://127.0.0.1:PORT/metrics with python3 (replies, check
+# results, the DNS families); then reloads a good
 # and a broken config (SIGHUP), reads the same through replymilter --stats,
 # and sends the endpoint a wrong path, a
 # POST, a 100 KB header, a client that never finishes its request, and
 # more idle connections than the server takes, checking after each that
-# the milter still answers and the endpoint still serves.  Everything it
+# the milter still answers and the endpoint still serves; last, the
+# endpoint on a unix socket (metrics_listen = "unix:/PATH").  Everything it
 # starts is stopped, every file removed, on every exit path.
 #
 # Debian packages: miltertest, python3, libmicrohttpd (built in: configure
@@ -51,6 +53,11 @@ rule "watch" {
     sender = "/^watch@/"
     mode   = dry-run
     action = reject
+}
+rule "authenticated" {
+    stage = mail
+    check = "auth: yes"
+    reply = "5.7.1"
 }
 CONF
 }
@@ -118,6 +125,20 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 e2e_check "no connection open after it" test "$(metric replymilter_connections_open)" = 0
+# The auth check ran once per message (miltertest sends no {auth_authen});
+# no DNS is configured, so no query and an empty histogram.
+e2e_check "checks: auth no counted twice" \
+	test "$(metric 'replymilter_checks_total{check="auth",result="no"}')" = 2
+e2e_check "checks: auth yes counted 0" \
+	test "$(metric 'replymilter_checks_total{check="auth",result="yes"}')" = 0
+e2e_check "checks: spf fail there, at 0" \
+	test "$(metric 'replymilter_checks_total{check="spf",result="fail"}')" = 0
+e2e_check "dns: no query, histogram's +Inf bucket 0" \
+	test "$(metric 'replymilter_dns_query_duration_seconds_bucket{le="+Inf"}')" = 0
+e2e_check "dns: histogram's count 0" \
+	test "$(metric replymilter_dns_query_duration_seconds_count)" = 0
+e2e_check "dns: the histogram is typed" \
+	grep -qx '# TYPE replymilter_dns_query_duration_seconds histogram' <(get /metrics | sed 's/^200 //')
 for cause in memory condition check state limit milter; do
 	e2e_check "no $cause failures" \
 		test "$(metric "replymilter_failures_total{cause=\"$cause\"}")" = 0
@@ -215,4 +236,39 @@ rc=$?
 e2e_check "--stats with no daemon: exit 69 (status $rc)" test "$rc" = 69
 e2e_check "--stats with no daemon: says so" \
 	grep -q "is replymilter running" "$E2E_TMP/stats.err"
+
+# The endpoint on a unix socket: its folder made, a stale socket file
+# replaced, mode 0660, the same counts through --stats, removed at exit.
+msock=$E2E_TMP/run/metrics.sock
+conf | sed "s|^metrics_listen = .*|metrics_listen = \"unix:$msock\"|" >"$E2E_TMP/unix.conf"
+printf 'metrics_listen = "unix:run/metrics.sock"\n' >"$E2E_TMP/relative.conf"
+"$bin" -n -c "$E2E_TMP/relative.conf" >"$E2E_TMP/relative.out" 2>&1
+e2e_check "a relative socket path is refused at -n, with file and line" \
+	grep -q "relative.conf:1: .*absolute path" "$E2E_TMP/relative.out"
+mkdir -p "$E2E_TMP/run"
+python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" "$msock"
+rm_start "$E2E_TMP/unix.conf"
+e2e_check "the stale socket file was replaced" grep -q "removed the stale socket $msock" "$RM_LOG"
+e2e_check "the metrics socket has mode 0660" test "$(stat -c %a "$msock")" = 660
+traffic "metrics on a unix socket"
+"$bin" --stats -c "$RM_CONF" >"$E2E_TMP/ustats.out" 2>&1
+rc=$?
+e2e_check "--stats through the unix socket of the config exits 0 (status $rc)" test "$rc" = 0
+e2e_check "--stats through the unix socket: the refusals' row" \
+	grep -qE '^spf-fail +rcpt +550 +5\.7\.23 +reject +enforce +6$' "$E2E_TMP/ustats.out"
+e2e_check "--stats: the auth check's results" grep -qx 'check: auth no 2' "$E2E_TMP/ustats.out"
+e2e_check "--stats: no DNS line without queries" test "$(grep -c '^dns:' "$E2E_TMP/ustats.out")" = 0
+e2e_check "/healthz on the unix socket" \
+	test "$(python3 - "$msock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+print(s.recv(4096).split(b"\r\n")[0].decode().split(" ", 1)[1])
+PY
+)" = "200 OK"
+kill -TERM "$RM_PID"
+e2e_wait_gone "$RM_PID" 10
+e2e_check "the metrics socket is removed at exit" test ! -e "$msock"
 e2e_summary
