@@ -32,14 +32,17 @@ fi
 # jq and gawk read the benchmark's results (make bench);
 # libclang-rt-14-dev gives clang's libFuzzer (./configure --enable-fuzzing);
 # systemd gives systemd-analyze, which checks the shipped unit (no systemd
-# need run).
-tests="postfix swaks miltertest valgrind python3 clang libclang-rt-14-dev procps iproute2 util-linux m4 libwrap0 apt dpkg unbound jq gawk systemd"
+# need run); prometheus gives promtool, which checks the files in
+# contrib/prometheus and the endpoint's text (tests/grafana.sh).
+tests="postfix swaks miltertest valgrind python3 clang libclang-rt-14-dev procps iproute2 util-linux m4 libwrap0 apt dpkg unbound jq gawk systemd prometheus"
 
 pkgs=$build
 [ "${1:-}" = "--test" ] && pkgs="$build $tests"
 
 as_root=""
 [ "$(id -u)" = 0 ] || as_root=sudo
+had_prometheus=no
+dpkg -s prometheus >/dev/null 2>&1 && had_prometheus=yes
 
 export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | $as_root debconf-set-selections
@@ -49,3 +52,10 @@ if [ -n "${multi:-}" ] && apt-cache show "$multi" >/dev/null 2>&1; then
 fi
 # shellcheck disable=SC2086
 $as_root apt-get install -y -q --no-install-recommends $pkgs
+# Debian starts the Prometheus server it installs (port 9090, every
+# address); the tests need only promtool, so a server this script brought
+# in is stopped and disabled.  One that was there before is left alone.
+if [ "${1:-}" = "--test" ] && [ "$had_prometheus" = no ] &&
+	[ -d /run/systemd/system ]; then
+	$as_root systemctl disable --now prometheus.service || true
+fi
