@@ -15,6 +15,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "checks.h"
+#include "checks/dns.h"
+#include "checks/runner.h"
 #include "flow.h"
 #include "milter.h"
 #include "policy.h"
@@ -117,6 +120,67 @@ replies(FILE *out, const struct policy *p)
 	}
 }
 
+/* checks - replymilter_checks_total: every result of every check, so a
+ * rate starts from zero. */
+static void
+checks(FILE *out)
+{
+	header(out, "replymilter_checks_total", "counter", "Results the "
+	    "built-in checks gave (or a trusted Authentication-Results "
+	    "header supplied), by check and result; a check evaluated at "
+	    "several stages counts at each.");
+	for (int id = 0; id < CHECK_COUNT; id++) {
+		const struct check_def *def = check_def((enum check_id)id);
+
+		for (unsigned r = 1; r < CHECK_MAX_RESULTS &&
+		    def->results[r] != NULL; r++)
+			fprintf(out, "replymilter_checks_total{check=\"%s\","
+			    "result=\"%s\"} %lu\n", def->name, def->results[r],
+			    checks_result_count((enum check_id)id, r));
+	}
+}
+
+/* dns - the resolver's queries, their latency, the cache and the budget. */
+static void
+dns(FILE *out)
+{
+	struct dns_counters c;
+	unsigned long cumulative = 0;
+
+	dns_counters_read(&c);
+	header(out, "replymilter_dns_queries_total", "counter", "DNS "
+	    "queries sent, by record type and result (tempfail: timeout, "
+	    "SERVFAIL, refused or malformed).");
+	for (int t = 0; t < DNS_COUNTED_TYPES; t++)
+		for (int st = 0; st <= DNS_TEMPFAIL; st++)
+			fprintf(out, "replymilter_dns_queries_total{type=\"%s\","
+			    "result=\"%s\"} %lu\n", dns_counted_type_name(
+			    (enum dns_counted_type)t), dns_status_name(
+			    (enum dns_status)st), c.queries[t][st]);
+	header(out, "replymilter_dns_query_duration_seconds", "histogram",
+	    "Time from sending a DNS query to its answer or last timeout.");
+	for (int b = 0; b < DNS_LATENCY_BUCKETS; b++) {
+		cumulative += c.bucket[b];
+		fprintf(out, "replymilter_dns_query_duration_seconds_bucket"
+		    "{le=\"%g\"} %lu\n", dns_latency_bounds[b], cumulative);
+	}
+	cumulative += c.bucket[DNS_LATENCY_BUCKETS];
+	fprintf(out, "replymilter_dns_query_duration_seconds_bucket"
+	    "{le=\"+Inf\"} %lu\n", cumulative);
+	fprintf(out, "replymilter_dns_query_duration_seconds_sum %llu.%06llu\n"
+	    "replymilter_dns_query_duration_seconds_count %lu\n",
+	    c.seconds_sum_us / 1000000u, c.seconds_sum_us % 1000000u,
+	    cumulative);
+	header(out, "replymilter_dns_cache_hits_total", "counter", "DNS "
+	    "lookups the connection's cache answered without a query.");
+	fprintf(out, "replymilter_dns_cache_hits_total %lu\n", c.cache_hits);
+	header(out, "replymilter_dns_budget_spent_total", "counter", "DNS "
+	    "lookups not asked because the stage's dns_budget was spent "
+	    "(answered tempfail).");
+	fprintf(out, "replymilter_dns_budget_spent_total %lu\n",
+	    c.budget_spent);
+}
+
 char *
 metrics_render(const struct policy *p, size_t *len)
 {
@@ -167,6 +231,8 @@ metrics_render(const struct policy *p, size_t *len)
 		fprintf(out, "replymilter_failures_total{cause=\"%s\"} %lu\n",
 		    flow_fail_cause_name((enum flow_fail_cause)c),
 		    flow_failures((enum flow_fail_cause)c));
+	checks(out);
+	dns(out);
 	replies(out, p);
 	if (ferror(out)) {
 		fclose(out);

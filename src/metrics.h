@@ -5,7 +5,10 @@
  * answered at (policy_rule_count_decision, from the flow's one decision
  * log line, so a count is a reply the MTA got or a dry run logged);
  * internal failures by cause (flow_failures); the connections open
- * (milter_active); here, the reloads and the config generation.  Every
+ * (milter_active); the checks' results (checks_result_count); the DNS
+ * queries by type and status, their latency histogram, cache hits and
+ * lookups skipped for the budget (dns_counters_read); here, the reloads
+ * and the config generation.  Every
  * counter is a relaxed atomic: nothing on the mail path takes a lock.
  *
  * Labels come from the policy only (rule names, stages, the codes its

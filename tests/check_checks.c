@@ -238,6 +238,44 @@ START_TEST(test_escalation)
 }
 END_TEST
 
+/* Each result the runner gives is counted once by check and result; one
+ * set by someone else (here the test, as a transcript would) is not. */
+START_TEST(test_result_counts)
+{
+	struct checks_config cfg = { .needed = 1u << CHECK_AUTH_MULTI };
+	struct checks_state *st = checks_state_new();
+	unsigned fail = check_result(CHECK_AUTH_MULTI, "fail");
+	unsigned pass = check_result(CHECK_AUTH_MULTI, "pass");
+	unsigned spf_fail = check_result(CHECK_SPF, "fail");
+	unsigned long fails = checks_result_count(CHECK_AUTH_MULTI, fail);
+	unsigned long passes = checks_result_count(CHECK_AUTH_MULTI, pass);
+	unsigned long spf = checks_result_count(CHECK_SPF, spf_fail);
+
+	ck_assert_ptr_nonnull(st);
+	for (int i = 0; i < 3; i++) {
+		struct session *s = session_new(0);
+
+		ck_assert_ptr_nonnull(s);
+		session_set_check(s, CHECK_SPF, spf_fail);
+		if (i > 0)
+			session_set_check(s, CHECK_DKIM, check_result(
+			    CHECK_DKIM, "fail"));
+		ck_assert_int_eq(checks_run(&cfg, st, STAGE_EOH, s), 0);
+		session_free(s);
+	}
+	ck_assert_uint_eq(checks_result_count(CHECK_AUTH_MULTI, fail) - fails,
+	    2);
+	ck_assert_uint_eq(checks_result_count(CHECK_AUTH_MULTI, pass) -
+	    passes, 1);
+	ck_assert_uint_eq(checks_result_count(CHECK_SPF, spf_fail) - spf, 0);
+	/* Out of range asks count nothing. */
+	ck_assert_uint_eq(checks_result_count(CHECK_COUNT, 1), 0);
+	ck_assert_uint_eq(checks_result_count(CHECK_SPF, CHECK_MAX_RESULTS),
+	    0);
+	checks_state_free(st);
+}
+END_TEST
+
 /* The storage check against a real file system: "/" has some space, and
  * no file system has 2^60 bytes free. */
 START_TEST(test_storage)
@@ -377,6 +415,7 @@ main(void)
 	    (int)NELEM(defaults));
 	tcase_add_test(tc, test_every_default_is_registry_clean);
 	tcase_add_test(tc, test_escalation);
+	tcase_add_test(tc, test_result_counts);
 	tcase_add_test(tc, test_storage);
 	tcase_add_test(tc, test_settings);
 	tcase_add_test(tc, test_gates);

@@ -600,6 +600,64 @@ START_TEST(test_cache)
 }
 END_TEST
 
+/* test_counters - every query sent is counted once, by type and status,
+ * and once in the latency histogram; a cache hit and a lookup skipped
+ * for the budget are counted apart and send nothing. */
+START_TEST(test_counters)
+{
+	struct dns_counters before, after;
+	struct dns_cache *c = dns_cache_new();
+	struct in_addr a[4];
+	const char *t[4];
+	unsigned n, slow = 0;
+	unsigned long sent = 0, binned = 0;
+
+	dns_counters_read(&before);
+	ck_assert_int_eq(dns_a(dns_ok, c, "a.dns.test", a, 4, &n), DNS_OK);
+	ck_assert_int_eq(dns_a(dns_ok, c, "a.dns.test", a, 4, &n), DNS_OK);
+	ck_assert_int_eq(dns_a(dns_ok, c, "counted-missing.dns.test", a, 4,
+	    &n), DNS_NXDOMAIN);
+	ck_assert_int_eq(dns_txt(dns_ok, c, "count.dns.test", t, 4, &n),
+	    DNS_NODATA);
+	ck_assert_int_eq(dns_a(dns_hole, c, "counted.dns.test", a, 4, &n),
+	    DNS_TEMPFAIL);
+	dns_deadline_begin(1);
+	usleep(5000);
+	ck_assert_int_eq(dns_a(dns_ok, c, "skipped.dns.test", a, 4, &n),
+	    DNS_TEMPFAIL);
+	dns_deadline_end();
+	dns_counters_read(&after);
+
+	ck_assert_uint_eq(after.queries[DNS_COUNTED_A][DNS_OK] -
+	    before.queries[DNS_COUNTED_A][DNS_OK], 1);
+	ck_assert_uint_eq(after.queries[DNS_COUNTED_A][DNS_NXDOMAIN] -
+	    before.queries[DNS_COUNTED_A][DNS_NXDOMAIN], 1);
+	ck_assert_uint_eq(after.queries[DNS_COUNTED_TXT][DNS_NODATA] -
+	    before.queries[DNS_COUNTED_TXT][DNS_NODATA], 1);
+	ck_assert_uint_eq(after.queries[DNS_COUNTED_A][DNS_TEMPFAIL] -
+	    before.queries[DNS_COUNTED_A][DNS_TEMPFAIL], 1);
+	ck_assert_uint_eq(after.cache_hits - before.cache_hits, 1);
+	ck_assert_uint_eq(after.budget_spent - before.budget_spent, 1);
+	for (int ty = 0; ty < DNS_COUNTED_TYPES; ty++)
+		for (int st = 0; st <= DNS_TEMPFAIL; st++)
+			sent += after.queries[ty][st] - before.queries[ty][st];
+	ck_assert_uint_eq(sent, 4);
+	for (int b = 0; b <= DNS_LATENCY_BUCKETS; b++) {
+		binned += after.bucket[b] - before.bucket[b];
+		if (b == DNS_LATENCY_BUCKETS || dns_latency_bounds[b] > 0.5)
+			slow += (unsigned)(after.bucket[b] - before.bucket[b]);
+	}
+	ck_assert_uint_eq(binned, 4);
+	/* The black hole's one try of 1 s; unbound answers in far less. */
+	ck_assert_uint_eq(slow, 1);
+	ck_assert_msg(after.seconds_sum_us - before.seconds_sum_us >= 900000u,
+	    "the histogram's sum grew by %llu us", after.seconds_sum_us -
+	    before.seconds_sum_us);
+	ck_assert_str_eq(dns_counted_type_name(DNS_COUNTED_AAAA), "aaaa");
+	dns_cache_free(c);
+}
+END_TEST
+
 START_TEST(test_ipv6_server)
 {
 	struct dns_cache *c;
@@ -1150,6 +1208,7 @@ dns_suite(void)
 	tcase_add_test(tc, test_budget);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_cache);
+	tcase_add_test(tc, test_counters);
 	tcase_add_test(tc, test_ipv6_server);
 	tcase_add_test(tc, test_log);
 	suite_add_tcase(s, tc);

@@ -4,10 +4,11 @@
 # replymilter: exact counts after known traffic, reloads, health, and bad
 # clients that must leave both the endpoint and the milter serving.
 #
-# It starts replymilter on a unix socket with a two-rule policy and
+# It starts replymilter on a unix socket with a three-rule policy and
 # metrics_listen on a free loopback port, sends tests/metrics/traffic.lua
 # through miltertest (2 messages: 6 refused recipients, 2 dry runs), and
-# reads http://127.0.0.1:PORT/metrics with python3; then reloads a good
+# reads http://127.0.0.1:PORT/metrics with python3 (replies, check
+# results, the DNS families); then reloads a good
 # and a broken config (SIGHUP), reads the same through replymilter --stats,
 # and sends the endpoint a wrong path, a
 # POST, a 100 KB header, a client that never finishes its request, and
@@ -51,6 +52,11 @@ rule "watch" {
     sender = "/^watch@/"
     mode   = dry-run
     action = reject
+}
+rule "authenticated" {
+    stage = mail
+    check = "auth: yes"
+    reply = "5.7.1"
 }
 CONF
 }
@@ -118,6 +124,20 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 e2e_check "no connection open after it" test "$(metric replymilter_connections_open)" = 0
+# The auth check ran once per message (miltertest sends no {auth_authen});
+# no DNS is configured, so no query and an empty histogram.
+e2e_check "checks: auth no counted twice" \
+	test "$(metric 'replymilter_checks_total{check="auth",result="no"}')" = 2
+e2e_check "checks: auth yes counted 0" \
+	test "$(metric 'replymilter_checks_total{check="auth",result="yes"}')" = 0
+e2e_check "checks: spf fail there, at 0" \
+	test "$(metric 'replymilter_checks_total{check="spf",result="fail"}')" = 0
+e2e_check "dns: no query, histogram's +Inf bucket 0" \
+	test "$(metric 'replymilter_dns_query_duration_seconds_bucket{le="+Inf"}')" = 0
+e2e_check "dns: histogram's count 0" \
+	test "$(metric replymilter_dns_query_duration_seconds_count)" = 0
+e2e_check "dns: the histogram is typed" \
+	grep -qx '# TYPE replymilter_dns_query_duration_seconds histogram' <(get /metrics | sed 's/^200 //')
 for cause in memory condition check state limit milter; do
 	e2e_check "no $cause failures" \
 		test "$(metric "replymilter_failures_total{cause=\"$cause\"}")" = 0

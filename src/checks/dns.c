@@ -30,6 +30,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <resolv.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -657,9 +658,92 @@ dns_deadline_end(void)
 	deadline_ms = 0;
 }
 
-/* query - ask d's server for (key, type) into e (status, packet). */
+const double dns_latency_bounds[DNS_LATENCY_BUCKETS] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+};
+
+static atomic_ulong counted_queries[DNS_COUNTED_TYPES][DNS_TEMPFAIL + 1];
+static atomic_ulong counted_bucket[DNS_LATENCY_BUCKETS + 1];
+static atomic_ullong counted_sum_us;
+static atomic_ulong counted_cache_hits, counted_budget_spent;
+
+/* counted_type - the counters' slot for record type. */
+static enum dns_counted_type
+counted_type(int type)
+{
+	switch (type) {
+	case ns_t_a:
+		return DNS_COUNTED_A;
+	case ns_t_aaaa:
+		return DNS_COUNTED_AAAA;
+	case ns_t_txt:
+		return DNS_COUNTED_TXT;
+	case ns_t_mx:
+		return DNS_COUNTED_MX;
+	case ns_t_ptr:
+		return DNS_COUNTED_PTR;
+	default:
+		return DNS_COUNTED_OTHER;
+	}
+}
+
+const char *
+dns_counted_type_name(enum dns_counted_type t)
+{
+	static const char *const names[DNS_COUNTED_TYPES] = {
+		"a", "aaaa", "txt", "mx", "ptr", "other",
+	};
+
+	return t < DNS_COUNTED_TYPES ? names[t] : "other";
+}
+
+void
+dns_counters_read(struct dns_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int t = 0; t < DNS_COUNTED_TYPES; t++)
+		for (int s = 0; s <= DNS_TEMPFAIL; s++)
+			out->queries[t][s] = atomic_load_explicit(
+			    &counted_queries[t][s], memory_order_relaxed);
+	for (int b = 0; b <= DNS_LATENCY_BUCKETS; b++)
+		out->bucket[b] = atomic_load_explicit(&counted_bucket[b],
+		    memory_order_relaxed);
+	out->seconds_sum_us = atomic_load_explicit(&counted_sum_us,
+	    memory_order_relaxed);
+	out->cache_hits = atomic_load_explicit(&counted_cache_hits,
+	    memory_order_relaxed);
+	out->budget_spent = atomic_load_explicit(&counted_budget_spent,
+	    memory_order_relaxed);
+}
+
+/* count_query - one query of type answered with status in us. */
 static void
-query(const struct dns *d, struct dns_cache *c, struct dns_entry *e)
+count_query(int type, enum dns_status status, uint64_t us)
+{
+	unsigned b = 0;
+
+	while (b < DNS_LATENCY_BUCKETS && (double)us / 1e6 >
+	    dns_latency_bounds[b])
+		b++;
+	atomic_fetch_add_explicit(&counted_queries[counted_type(type)][status],
+	    1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&counted_bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&counted_sum_us, us, memory_order_relaxed);
+}
+
+/* monotonic_us - now, in microseconds of CLOCK_MONOTONIC. */
+static uint64_t
+monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ask - send d's server the query for (key, type), answer into e. */
+static void
+ask(const struct dns *d, struct dns_cache *c, struct dns_entry *e)
 {
 	unsigned char q[NS_PACKETSZ], *answer;
 	res_state rs;
@@ -695,6 +779,18 @@ query(const struct dns *d, struct dns_cache *c, struct dns_entry *e)
 	    d->desc, dns_status_name(e->status), e->n);
 }
 
+/* query - ask d's server for (key, type) into e (status, packet), and
+ * count it: every query, also one that could not be sent, is one sample
+ * of the counters and the histogram, so their totals agree. */
+static void
+query(const struct dns *d, struct dns_cache *c, struct dns_entry *e)
+{
+	uint64_t begun = monotonic_us();
+
+	ask(d, c, e);
+	count_query(e->type, e->status, monotonic_us() - begun);
+}
+
 /* lookup - the cached answer for (name, type), asking the server when it
  * is not there yet; NULL for a name that cannot exist (treated as
  * NXDOMAIN) or when out of memory (*oom set). */
@@ -712,8 +808,11 @@ lookup(const struct dns *d, struct dns_cache *c, const char *name,
 		return NULL;
 	}
 	hash = key_hash(key, type);
-	if ((e = cache_find(c, d, key, type, hash)) != NULL)
+	if ((e = cache_find(c, d, key, type, hash)) != NULL) {
+		atomic_fetch_add_explicit(&counted_cache_hits, 1,
+		    memory_order_relaxed);
 		return e;
+	}
 	if ((e = arena_alloc(c->arena, sizeof(*e))) == NULL ||
 	    (e->name = arena_strdup(c->arena, key)) == NULL) {
 		*oom = true;
@@ -729,6 +828,8 @@ lookup(const struct dns *d, struct dns_cache *c, const char *name,
 	if (deadline_ms != 0 && monotonic_ms() >= deadline_ms) {
 		/* The stage's time is spent: no query, and nothing cached. */
 		e->status = DNS_TEMPFAIL;
+		atomic_fetch_add_explicit(&counted_budget_spent, 1,
+		    memory_order_relaxed);
 		log_debug("dns: %s %s: not asked, the stage's DNS budget is "
 		    "spent", e->name, type_name(e->type));
 		return e;

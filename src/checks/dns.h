@@ -111,4 +111,42 @@ enum dns_status dns_parse(struct dns_cache *c, int type,
 /* dns_status_name - "ok", "nxdomain", "nodata", "tempfail". */
 const char *dns_status_name(enum dns_status s);
 
+/*
+ * The resolver's counters since start, for the metrics: queries sent, by
+ * record type and status; their latency as a histogram; answers the
+ * connection's cache gave without a query; and lookups not asked because
+ * the stage's budget was spent.  Relaxed atomics, kept for all threads
+ * together; a snapshot is not one instant, each number is exact.
+ */
+enum dns_counted_type {
+	DNS_COUNTED_A,
+	DNS_COUNTED_AAAA,
+	DNS_COUNTED_TXT,
+	DNS_COUNTED_MX,
+	DNS_COUNTED_PTR,
+	DNS_COUNTED_OTHER,
+	DNS_COUNTED_TYPES
+};
+
+/* The histogram's upper bounds, in seconds (Prometheus' "le"), and one
+ * more bucket past the last for "+Inf". */
+#define DNS_LATENCY_BUCKETS 12
+extern const double dns_latency_bounds[DNS_LATENCY_BUCKETS];
+
+struct dns_counters {
+	unsigned long queries[DNS_COUNTED_TYPES][DNS_TEMPFAIL + 1];
+	/* Not cumulative: bucket[i] counts queries in (bound i-1, bound i];
+	 * bucket[DNS_LATENCY_BUCKETS] those past the last bound. */
+	unsigned long bucket[DNS_LATENCY_BUCKETS + 1];
+	unsigned long long seconds_sum_us;	/* all queries' time, in us */
+	unsigned long cache_hits;
+	unsigned long budget_spent;
+};
+
+/* dns_counters_read - the counters now, into out. */
+void dns_counters_read(struct dns_counters *out);
+
+/* dns_counted_type_name - "a", "aaaa", "txt", "mx", "ptr", "other". */
+const char *dns_counted_type_name(enum dns_counted_type t);
+
 #endif

@@ -6,6 +6,7 @@
 
 #include "checks/runner.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,29 @@ checks_begin_message(struct checks_state *st)
 	memset(&st->spf, 0, sizeof(st->spf));
 }
 
+/* Each result the runner put into a session, since start. */
+static atomic_ulong result_counts[CHECK_COUNT][CHECK_MAX_RESULTS];
+
+unsigned long
+checks_result_count(enum check_id id, unsigned result)
+{
+	if ((unsigned)id >= CHECK_COUNT || result >= CHECK_MAX_RESULTS)
+		return 0;
+	return atomic_load_explicit(&result_counts[id][result],
+	    memory_order_relaxed);
+}
+
+/* set_result - result of check id into s, and count it; "unknown" is the
+ * absence of a result and is not counted. */
+static void
+set_result(struct session *s, enum check_id id, unsigned result)
+{
+	session_set_check(s, id, result);
+	if (result != CHECK_RESULT_UNKNOWN && result < CHECK_MAX_RESULTS)
+		atomic_fetch_add_explicit(&result_counts[id][result], 1,
+		    memory_order_relaxed);
+}
+
 /* wanted - whether a rule reads check id (or a trace header needs it). */
 static bool
 wanted(const struct checks_config *c, enum check_id id)
@@ -97,7 +121,7 @@ run_connect(const struct checks_config *c, struct checks_state *st,
 	if (s->family == 0)
 		return;		/* not over IP: nothing to look up */
 	if (wanted(c, CHECK_IPREV) && !st->iprev_done) {
-		session_set_check(s, CHECK_IPREV, iprev_evaluate(c->dns,
+		set_result(s, CHECK_IPREV, iprev_evaluate(c->dns,
 		    st->cache, s->family, s->addr, st->iprev_name,
 		    sizeof(st->iprev_name)));
 		st->iprev_done = st->own_iprev = true;
@@ -106,7 +130,7 @@ run_connect(const struct checks_config *c, struct checks_state *st,
 		const char *zone = NULL;
 
 		st->dnsbl_txt[0] = '\0';
-		session_set_check(s, CHECK_DNSBL, dnsbl_evaluate(c->dns,
+		set_result(s, CHECK_DNSBL, dnsbl_evaluate(c->dns,
 		    st->cache, c->zones, c->nzones, s->family, s->addr, &zone,
 		    st->dnsbl_txt, sizeof(st->dnsbl_txt)));
 		s->dnsbl_zone = zone;
@@ -122,7 +146,7 @@ static void
 run_storage(const struct checks_config *c, struct session *s)
 {
 	if (wanted(c, CHECK_STORAGE) && c->storage != NULL)
-		session_set_check(s, CHECK_STORAGE,
+		set_result(s, CHECK_STORAGE,
 		    storage_evaluate(c->storage, NULL, NULL));
 }
 
@@ -136,7 +160,7 @@ run_size(const struct checks_config *c, struct session *s, bool actual)
 		return;
 	if (!actual && !s->has_size_declared)
 		return;
-	session_set_check(s, CHECK_SIZE, check_result(CHECK_SIZE,
+	set_result(s, CHECK_SIZE, check_result(CHECK_SIZE,
 	    size > c->size_limit ? "toobig" : "ok"));
 }
 
@@ -156,17 +180,17 @@ run_mail(const struct checks_config *c, struct checks_state *st,
 		if (spf_evaluate(c->dns, st->cache, s->client_addr, s->helo,
 		    s->sender, receiver, &st->spf) != 0)
 			return -1;
-		session_set_check(s, CHECK_SPF, st->spf.result);
+		set_result(s, CHECK_SPF, st->spf.result);
 		st->own_spf = true;
 	}
 	if (wanted(c, CHECK_NULLMX_SENDER) && s->sender_domain[0] != '\0')
-		session_set_check(s, CHECK_NULLMX_SENDER,
+		set_result(s, CHECK_NULLMX_SENDER,
 		    nullmx_evaluate(c->dns, st->cache, s->sender_domain));
 	if (wanted(c, CHECK_AUTH))
-		session_set_check(s, CHECK_AUTH, yes_no(CHECK_AUTH,
+		set_result(s, CHECK_AUTH, yes_no(CHECK_AUTH,
 		    session_macro(s, "{auth_authen}")));
 	if (wanted(c, CHECK_TLS))
-		session_set_check(s, CHECK_TLS, yes_no(CHECK_TLS,
+		set_result(s, CHECK_TLS, yes_no(CHECK_TLS,
 		    session_macro(s, "{tls_version}")));
 	run_storage(c, s);
 	run_size(c, s, false);
@@ -207,7 +231,7 @@ run_eoh(const struct checks_config *c, struct checks_state *st,
 			    (id == CHECK_IPREV && st->own_iprev))
 				continue;
 			if (facts.result[id] != CHECK_RESULT_UNKNOWN)
-				session_set_check(s, id, facts.result[id]);
+				set_result(s, id, facts.result[id]);
 		}
 	}
 	if (!wanted(c, CHECK_AUTH_MULTI))
@@ -215,7 +239,7 @@ run_eoh(const struct checks_config *c, struct checks_state *st,
 	/* RFC 7372 section 3.4: more than one of SPF, DKIM, iprev failed. */
 	nfailed = (unsigned)failed(s, CHECK_SPF) +
 	    (unsigned)failed(s, CHECK_DKIM) + (unsigned)failed(s, CHECK_IPREV);
-	session_set_check(s, CHECK_AUTH_MULTI, check_result(CHECK_AUTH_MULTI,
+	set_result(s, CHECK_AUTH_MULTI, check_result(CHECK_AUTH_MULTI,
 	    nfailed > 1 ? "fail" : "pass"));
 }
 
@@ -231,7 +255,7 @@ run_stage(const struct checks_config *c, struct checks_state *st,
 		break;
 	case STAGE_HELO:
 		if (wanted(c, CHECK_TLS))
-			session_set_check(s, CHECK_TLS, yes_no(CHECK_TLS,
+			set_result(s, CHECK_TLS, yes_no(CHECK_TLS,
 			    session_macro(s, "{tls_version}")));
 		break;
 	case STAGE_MAIL:
@@ -240,7 +264,7 @@ run_stage(const struct checks_config *c, struct checks_state *st,
 		break;
 	case STAGE_RCPT:
 		if (wanted(c, CHECK_NULLMX_RCPT))
-			session_set_check(s, CHECK_NULLMX_RCPT,
+			set_result(s, CHECK_NULLMX_RCPT,
 			    s->rcpt_domain[0] != '\0' ? nullmx_evaluate(c->dns,
 			    st->cache, s->rcpt_domain) : CHECK_RESULT_UNKNOWN);
 		run_storage(c, s);

@@ -82,6 +82,12 @@ void checks_begin_message(struct checks_state *st);
 int checks_run(const struct checks_config *c, struct checks_state *st,
     enum stage stage, struct session *s);
 
+/* checks_result_count - how many times since start the runner gave check
+ * id the result (an index into its results[]), in any session; results a
+ * trusted Authentication-Results header supplied count too.  Relaxed
+ * atomics: for the metrics. */
+unsigned long checks_result_count(enum check_id id, unsigned result);
+
 /* checks_trace_headers - the trace headers to prepend at end of message
  * (at most 2), into out; how many. */
 unsigned checks_trace_headers(const struct checks_config *c,
