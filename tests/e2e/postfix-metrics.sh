@@ -450,13 +450,24 @@ for key in "${!WANT[@]}"; do
 	st=${st%%\"*}
 	at[$st]=$((${at[$st]:-0} + ${WANT[$key]}))
 done
+at[mail]=$((${at[mail]:-0} + ${at[helo]:-0}))
+# postlogd writes the log a moment later: wait (bounded) for the lines.
+deadline=$((SECONDS + 5))
+while :; do
+	short=
+	for pair in "RCPT rcpt" "END-OF-MESSAGE eom" "EHLO helo" "MAIL mail"; do
+		read -r word st <<<"$pair"
+		[ "$(grep -c "milter-reject: $word from " "$pf/maillog")" -ge \
+			"${at[$st]:-0}" ] || short=1
+	done
+	[ -z "$short" ] || [ "$SECONDS" -ge "$deadline" ] && break
+	sleep 0.1
+done
 for pair in "RCPT rcpt" "END-OF-MESSAGE eom" "EHLO helo" "MAIL mail"; do
 	read -r word st <<<"$pair"
-	want=${at[$st]:-0}
-	[ "$st" = mail ] && want=$((want + ${at[helo]:-0}))
 	got=$(grep -c "milter-reject: $word from " "$pf/maillog")
-	e2e_result "$([ "$got" = "$want" ]; echo $?)" \
-		"Postfix's log: $want milter-reject lines at $word" "got $got"
+	e2e_result "$([ "$got" = "${at[$st]:-0}" ]; echo $?)" \
+		"Postfix's log: ${at[$st]:-0} milter-reject lines at $word" "got $got"
 done
 e2e_check "Postfix's log: no milter-reject for the dry run" \
 	test -z "$(grep 'milter-reject: .*to=<watch@' "$pf/maillog")"
@@ -469,7 +480,9 @@ e2e_result "$([ "$got" = "$SPF_FAILS" ]; echo $?)" \
 txt=$(sum 'replymilter_dns_queries_total[{]type="txt",')
 e2e_result "$([ "$txt" != missing ] && [ "$txt" -gt 0 ]; echo $?)" \
 	"dns_queries_total{type=\"txt\"} > 0" "got $txt"
-logged=$(grep -c ' fail\.spf\.test\. TXT IN' "$dnsdir/unbound.log")
+e2e_check "the DNS server was asked for fail.spf.test's TXT record" \
+	e2e_wait_match "$dnsdir/unbound.log" ' fail\.spf\.test\. TXT IN$' 5
+logged=$(grep -c ' TXT IN$' "$dnsdir/unbound.log")
 e2e_result "$([ "$txt" = "$logged" ]; echo $?)" \
 	"dns_queries_total{type=\"txt\"}: as many as the DNS server logged ($logged)" \
 	"got $txt"
