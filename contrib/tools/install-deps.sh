@@ -55,7 +55,11 @@ $as_root apt-get install -y -q --no-install-recommends $pkgs
 # Debian starts the Prometheus server it installs (port 9090, every
 # address); the tests need only promtool, so a server this script brought
 # in is stopped and disabled.  One that was there before is left alone.
-if [ "${1:-}" = "--test" ] && [ "$had_prometheus" = no ] &&
-	[ -d /run/systemd/system ]; then
-	$as_root systemctl disable --now prometheus.service || true
+if [ "${1:-}" = "--test" ] && [ "$had_prometheus" = no ]; then
+	if [ -d /run/systemd/system ]; then
+		$as_root systemctl disable --now prometheus.service || true
+	elif pgrep -x prometheus >/dev/null 2>&1; then
+		# No systemd (a container): its init script started it.
+		$as_root service prometheus stop || true
+	fi
 fi
