@@ -172,11 +172,13 @@ struct shadow_index {
 	unsigned bare_head, bare_tail;	/* rules without conditions */
 };
 
-/* could_shadow - whether r can shadow any later rule at all. */
+/* could_shadow - whether r can shadow any later rule at all (a rate or
+ * a greylist holds only some events: no). */
 static bool
 could_shadow(const struct rule *r)
 {
 	return !r->dry_run && r->action != POLICY_ADD_HEADER &&
+	    r->rate == NULL && r->grey == NULL &&
 	    r->cond != NULL && (r->cond->nchildren == 0 ||
 	    comparable(r->cond->children[0]));
 }

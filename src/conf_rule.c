@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "limiter.h"
 #include "spell.h"
 
 /* stage_at, action_at - spell_nearest's views of the names of stages and
@@ -199,6 +200,20 @@ complete_reply(struct conf_rule_ctx *rc, struct reply *reply, int line)
 static const char *
 default_reply_text(const struct rule *r)
 {
+	if (r->grey != NULL)
+		return "451 4.7.1 Greylisted: please try again in "
+		    "%{retry_after} seconds";
+	if (r->rate != NULL && r->stage == STAGE_CONNECT)
+		/* 421 closes the connection.  The registry pairs 421 with
+		 * X.3.0 and X.4.2 only, not with X.7.0. */
+		return "421 4.3.0 Too many connections: try again in "
+		    "%{retry_after} seconds";
+	if (r->rate != NULL && r->stage == STAGE_RCPT)
+		return "452 4.5.3 Too many recipients (limit %{limit}): try "
+		    "again in %{retry_after} seconds";
+	if (r->rate != NULL)
+		return "450 4.7.1 Rate limit %{limit} reached: try again in "
+		    "%{retry_after} seconds";
 	if (r->cond == NULL)
 		return NULL;
 	for (unsigned i = 0; i < r->cond->nchildren; i++) {
@@ -494,6 +509,68 @@ fail:
 	    "\"%s\": %s", r->name, err[0] ? err : "out of memory");
 }
 
+/* build_limits - the rule's rate (with rate_unit) or greylist, parsed and
+ * checked against its stage; the macros a rate's key reads asked for. */
+static void
+build_limits(struct conf_rule_ctx *rc, cfg_t *sec, int line)
+{
+	struct rule *r = rc->rule;
+	const char *rate = cfg_getstr(sec, "rate");
+	const char *grey = cfg_getstr(sec, "greylist");
+	const char *unit = cfg_getstr(sec, "rate_unit");
+	int rline = conf_opt_line(rc->ld, sec, "rate", line);
+	int gline = conf_opt_line(rc->ld, sec, "greylist", line);
+	char err[300];
+
+	if (strcmp(unit, "events") != 0 && strcmp(unit, "bytes") != 0) {
+		conf_report(rc->ld, REGISTRY_ERROR, conf_at(rc->ld,
+		    conf_opt_line(rc->ld, sec, "rate_unit", line)), "rule "
+		    "\"%s\": rate_unit \"%s\": use events (the default) or "
+		    "bytes", r->name, unit);
+		return;
+	}
+	if (rate != NULL && grey != NULL) {
+		conf_report(rc->ld, REGISTRY_ERROR, conf_at(rc->ld, gline),
+		    "rule \"%s\": a rule has a rate or a greylist, not both: "
+		    "write two rules", r->name);
+		return;
+	}
+	if (rate != NULL) {
+		if ((r->rate = limit_parse(rate, r->stage, strcmp(unit,
+		    "bytes") == 0, err, sizeof(err))) == NULL) {
+			conf_report(rc->ld, REGISTRY_ERROR, conf_at(rc->ld,
+			    rline), "rule \"%s\": rate \"%s\": %s", r->name,
+			    rate, err);
+			return;
+		}
+		r->limit_text = conf_strdup(rc->ld, limit_describe(r->rate));
+		for (unsigned i = 0; limit_macro(r->rate, i) != NULL; i++)
+			conf_add_macro(rc->ld, rc->p, limit_macro(r->rate, i));
+	} else if (strcmp(unit, "bytes") == 0) {
+		conf_report(rc->ld, REGISTRY_ERROR, conf_at(rc->ld,
+		    conf_opt_line(rc->ld, sec, "rate_unit", line)), "rule "
+		    "\"%s\": rate_unit without a rate", r->name);
+	}
+	if (grey != NULL) {
+		if (r->stage != STAGE_RCPT) {
+			conf_report(rc->ld, REGISTRY_ERROR, conf_at(rc->ld,
+			    gline), "rule \"%s\": greylist works on the "
+			    "triplet client, sender, recipient: use stage = "
+			    "rcpt", r->name);
+			return;
+		}
+		if ((r->grey = grey_parse(grey, err, sizeof(err))) == NULL) {
+			conf_report(rc->ld, REGISTRY_ERROR, conf_at(rc->ld,
+			    gline), "rule \"%s\": greylist \"%s\": %s",
+			    r->name, grey, err);
+			return;
+		}
+		snprintf(err, sizeof(err), "%.*s", (int)strcspn(grey, " "),
+		    grey);
+		r->limit_text = conf_strdup(rc->ld, err);
+	}
+}
+
 /* conf_build_rule - rule section sec, appended to p->rules. */
 void
 conf_build_rule(struct conf_loader *ld, struct policy *p, cfg_t *sec)
@@ -560,7 +637,9 @@ conf_build_rule(struct conf_loader *ld, struct policy *p, cfg_t *sec)
 		    "':' and '-' only", name, text);
 	r->id = conf_strdup(ld, text != NULL ? text : name);
 	r->cond = conf_build_conds(&rc, sec, line);
-	build_action_reply(&rc, sec, line);
+	build_limits(&rc, sec, line);
+	if (ld->counts.errors == before)
+		build_action_reply(&rc, sec, line);
 	if (ld->counts.errors == before)
 		build_wire(&rc, conf_opt_line(ld, sec, "reply", line));
 	if (r->wire == NULL)

@@ -27,7 +27,7 @@
 #define DEFAULT_SOCKET "unix:/run/replymilter/replymilter.sock"
 #define DEFAULT_PIDFILE "/run/replymilter/replymilter.pid"
 #define DEFAULT_DRY_RUN_HEADER "X-Replymilter-Dry-Run"
-#define ROOT_OPTS_MAX 48
+#define ROOT_OPTS_MAX 64
 
 /* The line of one option in one section, from the validate callbacks. */
 struct conf_opt_line {
@@ -68,7 +68,9 @@ static const char *const root_options[] = {
 	"trusted_authserv_ids", "add_received_spf",
 	"add_authentication_results", "strip_authres", "spool_path", "spool_min_free",
 	"spool_min_inodes", "message_size_limit", "dnsbl", "metrics_listen",
-	"metrics_allow_remote",
+	"metrics_allow_remote", "ratelimit_store", "ratelimit_on_error",
+	"ratelimit_timeout", "ratelimit_max_keys", "greylist_prefix_v4",
+	"greylist_prefix_v6", "greylist_auto_allow",
 };
 
 /* nearest - the candidate closest to word, or NULL when none is close. */
@@ -211,7 +213,7 @@ set_recorder(cfg_opt_t *opts)
  * uses the shallowest one the text needs.
  */
 static cfg_opt_t cond_opts[CONF_COND_DEPTH + 1][COND_FIELD_COUNT + 4];
-static cfg_opt_t rule_opts[CONF_COND_DEPTH + 1][COND_FIELD_COUNT + 12];
+static cfg_opt_t rule_opts[CONF_COND_DEPTH + 1][COND_FIELD_COUNT + 16];
 static cfg_opt_t list_opts[4];
 static cfg_opt_t dnsbl_opts[3];
 static cfg_opt_t root_opts[CONF_COND_DEPTH + 1][ROOT_OPTS_MAX];
@@ -268,6 +270,9 @@ build_schema(void)
 			CFG_STR("disclose", NULL, CFGF_NODEFAULT),
 			CFG_STR("id", NULL, CFGF_NODEFAULT),
 			CFG_STR("add_header", NULL, CFGF_NODEFAULT),
+			CFG_STR("rate", NULL, CFGF_NODEFAULT),
+			CFG_STR("rate_unit", "events", CFGF_NONE),
+			CFG_STR("greylist", NULL, CFGF_NODEFAULT),
 		};
 		size_t first = g > 0 ? 0 : 3;	/* no groups at g == 0 */
 
@@ -331,6 +336,8 @@ build_schema(void)
 			CFG_STR("message_size_limit", "0", CFGF_NONE),
 			CFG_STR("metrics_listen", "", CFGF_NONE),
 			CFG_BOOL("metrics_allow_remote", cfg_false, CFGF_NONE),
+			CFG_STR("ratelimit_store", "local", CFGF_NONE),
+			CFG_STR("ratelimit_on_error", "tempfail", CFGF_NONE),
 			CFG_SEC("dnsbl", dnsbl_opts, CFGF_MULTI | CFGF_TITLE |
 			    CFGF_NO_TITLE_DUPES),
 			CFG_SEC("list", list_opts, CFGF_MULTI | CFGF_TITLE |

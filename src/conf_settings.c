@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "metrics_http.h"
+#include "store.h"
 
 /* The integer options: the schema's defaults and setting_int()'s ranges.
  * The unit names what the numbers count in the message, "timeout 0: give
@@ -35,6 +36,11 @@ const struct conf_int_option conf_int_options[] = {
 	{ "dns_tries",		2,	1,	5,		NULL },
 	{ "dns_budget",		20,	1,	600,		"seconds" },
 	{ "spool_min_inodes",	1000,	0,	INT_MAX,	"inodes" },
+	{ "ratelimit_timeout",	200,	10,	10000,		"milliseconds" },
+	{ "ratelimit_max_keys",	100000,	100,	100000000,	"keys" },
+	{ "greylist_prefix_v4",	24,	8,	32,		"bits" },
+	{ "greylist_prefix_v6",	64,	16,	128,		"bits" },
+	{ "greylist_auto_allow", 5,	0,	1000,		"passes" },
 	{ NULL,			0,	0,	0,		NULL },
 };
 
@@ -236,6 +242,35 @@ conf_build_settings(struct conf_loader *ld, cfg_t *cfg, struct policy *p)
 		    root_at(ld, cfg, "dry_run_header"), "dry_run_header \"%s\" "
 		    "is not a header name", text);
 	s->dry_run_header = conf_strdup(ld, text);
+
+	text = cfg_getstr(cfg, "ratelimit_store");
+	{
+		char why[200];
+
+		if (store_url_check(text, why, sizeof(why)) != 0)
+			conf_report(ld, REGISTRY_ERROR,
+			    root_at(ld, cfg, "ratelimit_store"),
+			    "ratelimit_store \"%s\": %s", text, why);
+	}
+	s->ratelimit_store = conf_strdup(ld, text);
+	text = cfg_getstr(cfg, "ratelimit_on_error");
+	if (strcmp(text, "tempfail") == 0)
+		s->ratelimit_tempfail = true;
+	else if (strcmp(text, "local") != 0)
+		conf_report(ld, REGISTRY_ERROR,
+		    root_at(ld, cfg, "ratelimit_on_error"),
+		    "ratelimit_on_error \"%s\": use tempfail (answer "
+		    "on_failure) or local (count in this process)", text);
+	s->ratelimit_timeout_ms = (unsigned)setting_int(ld, cfg,
+	    "ratelimit_timeout");
+	s->ratelimit_max_keys = (size_t)setting_int(ld, cfg,
+	    "ratelimit_max_keys");
+	s->greylist_prefix_v4 = (unsigned)setting_int(ld, cfg,
+	    "greylist_prefix_v4");
+	s->greylist_prefix_v6 = (unsigned)setting_int(ld, cfg,
+	    "greylist_prefix_v6");
+	s->greylist_auto_allow = (unsigned)setting_int(ld, cfg,
+	    "greylist_auto_allow");
 
 	text = cfg_getstr(cfg, "metrics_listen");
 	if (*text != '\0') {

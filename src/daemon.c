@@ -30,6 +30,7 @@
 
 #include "conf.h"
 #include "flow.h"
+#include "limiter.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "milter.h"
@@ -397,6 +398,14 @@ reload(struct daemon *d)
 		if (strcmp(os->metrics_listen, ns->metrics_listen) != 0)
 			log_warnx("reload: a metrics_listen change takes "
 			    "effect at the next restart");
+		if (strcmp(os->ratelimit_store, ns->ratelimit_store) != 0 ||
+		    os->ratelimit_tempfail != ns->ratelimit_tempfail ||
+		    os->ratelimit_max_keys != ns->ratelimit_max_keys ||
+		    os->ratelimit_timeout_ms != ns->ratelimit_timeout_ms)
+			log_warnx("reload: ratelimit_store, ratelimit_on_error, "
+			    "ratelimit_timeout and ratelimit_max_keys changes "
+			    "take effect at the next restart (the counters "
+			    "stay)");
 		if (strcmp(os->socket, ns->socket) != 0 ||
 		    (os->user == NULL) != (ns->user == NULL) ||
 		    (os->user != NULL && strcmp(os->user, ns->user) != 0))
@@ -406,6 +415,9 @@ reload(struct daemon *d)
 	if (!d->opt->has_level)
 		log_set_level(policy_settings(new)->log_level);
 	log_set_format(policy_settings(new)->log_format);
+	limiter_configure(policy_settings(new)->greylist_prefix_v4,
+	    policy_settings(new)->greylist_prefix_v6,
+	    policy_settings(new)->greylist_auto_allow);
 	policy_carry_counts(new, old);
 	milter_set_policy(policy_ref(new));
 	metrics_reloaded(true);
@@ -523,6 +535,27 @@ block_signals(int how)
 	pthread_sigmask(how, &set, NULL);
 }
 
+/* open_limiter - the rate limits' and greylisting's store, kept for the
+ * daemon's life (a reload keeps the counters); 0, or -1 (said on
+ * stderr). */
+static int
+open_limiter(const struct policy_settings *s)
+{
+	char err[256];
+
+	limiter_configure(s->greylist_prefix_v4, s->greylist_prefix_v6,
+	    s->greylist_auto_allow);
+	if (limiter_open(s->ratelimit_store, s->ratelimit_tempfail ?
+	    LIMITER_ON_ERROR_TEMPFAIL : LIMITER_ON_ERROR_LOCAL,
+	    s->ratelimit_max_keys, s->ratelimit_timeout_ms, err,
+	    sizeof(err)) != 0) {
+		log_warnx("ratelimit_store \"%s\": %s", s->ratelimit_store,
+		    err);
+		return -1;
+	}
+	return 0;
+}
+
 /* start_metrics - serve the metrics on listen; 0, or -1 (logged).  A unix
  * socket is prepared like the milter's (its folder made, a stale one
  * removed) and given to the daemon's user, mode 0660: a scraper reads it
@@ -619,6 +652,10 @@ daemon_run(const struct daemon_options *opt)
 	log_open("replymilter", policy_settings(p)->syslog_facility, opt->foreground);
 	log_set_level(opt->has_level ? opt->level : policy_settings(p)->log_level);
 	log_set_format(policy_settings(p)->log_format);
+	if (open_limiter(policy_settings(p)) != 0) {
+		policy_unref(p);
+		return EX_CONFIG;
+	}
 	d.socket = strdup(opt->socket != NULL ? opt->socket :
 	    policy_settings(p)->socket);
 	d.pidfile = strdup(opt->pidfile != NULL ? opt->pidfile :
@@ -686,6 +723,7 @@ out:
 	metrics_http_stop();
 	cleanup(&d);
 	milter_shutdown();
+	limiter_close();
 	policy_unref(p);
 	return rc;
 }

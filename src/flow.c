@@ -13,7 +13,9 @@
 
 #include "checks/authres.h"
 #include "checks/runner.h"
+#include "limiter.h"
 #include "log.h"
+#include "store.h"
 
 #define FLOW_MAX_HEADERS 32
 #define FLOW_MAX_HEADERS_TEXT "32"
@@ -32,6 +34,7 @@ struct flow {
 	bool conn_accepted;
 	bool msg_accepted;
 	bool limit_logged;		/* the header limit's line, once */
+	bool grey_noted;		/* X-Greylist added to this message */
 	unsigned nheaders;
 	struct flow_header headers[FLOW_MAX_HEADERS];
 };
@@ -125,6 +128,7 @@ flow_begin_message(struct flow *f)
 	f->msg_accepted = false;
 	f->failed_message = false;
 	f->limit_logged = false;
+	f->grey_noted = false;
 	f->nheaders = 0;
 }
 
@@ -364,6 +368,21 @@ trace_headers(struct flow *f)
 	return NULL;
 }
 
+/* greylist_header - X-Greylist on a message whose triplet passed after
+ * its delay (once a message); NULL, or why it could not be kept. */
+static const char *
+greylist_header(struct flow *f, const struct policy_verdict *v)
+{
+	char value[96];
+
+	if (v->grey_delayed == 0 || f->grey_noted)
+		return NULL;
+	f->grey_noted = true;
+	snprintf(value, sizeof(value), "delayed %u seconds by replymilter",
+	    v->grey_delayed);
+	return add_header(f, "X-Greylist", value, false);
+}
+
 /* header_cause - the failure cause of a header that could not be kept. */
 static enum flow_fail_cause
 header_cause(const char *why)
@@ -461,6 +480,7 @@ flow_fail_cause_name(enum flow_fail_cause cause)
 	case FLOW_FAIL_STATE: return "state";
 	case FLOW_FAIL_LIMIT: return "limit";
 	case FLOW_FAIL_MILTER: return "milter";
+	case FLOW_FAIL_STORE: return "store";
 	case FLOW_FAIL_COUNT: break;
 	}
 	return "?";
@@ -561,10 +581,24 @@ flow_stage(struct flow *f, enum stage stage, struct flow_result *out)
 	if (stage == STAGE_EOM && (why = trace_headers(f)) != NULL)
 		return flow_fail(f, stage, header_cause(why), why, out);
 	result = policy_eval(f->policy, stage, f->session, &v);
-	if ((why = effects(f, stage, &v, out)) != NULL)
+	if (v.retry_after > 0)
+		snprintf(f->session->retry_after,
+		    sizeof(f->session->retry_after), "%u", v.retry_after);
+	if ((why = effects(f, stage, &v, out)) != NULL ||
+	    (why = greylist_header(f, &v)) != NULL)
 		return flow_fail(f, stage, header_cause(why), why, out);
 	switch (result) {
 	case POLICY_ERROR:
+		if (v.store_failed) {
+			char why_rule[256];
+
+			snprintf(why_rule, sizeof(why_rule), "rule %s: the "
+			    "rate-limit store %s did not answer",
+			    policy_rule_name(v.failed),
+			    store_describe(limiter_store()));
+			return flow_fail(f, stage, FLOW_FAIL_STORE, why_rule,
+			    out);
+		}
 		if (v.too_many_effects)
 			return flow_fail(f, stage, FLOW_FAIL_LIMIT, "more than "
 			    POLICY_MAX_EFFECTS_TEXT " add-header and dry-run "

@@ -98,6 +98,7 @@ enum flow_fail_cause {
 	FLOW_FAIL_STATE,	/* no connection state, or no policy */
 	FLOW_FAIL_LIMIT,	/* an internal limit left no room */
 	FLOW_FAIL_MILTER,	/* libmilter refused a call */
+	FLOW_FAIL_STORE,	/* the rate limits' store did not answer */
 	FLOW_FAIL_COUNT
 };
 
@@ -119,7 +120,7 @@ enum flow_outcome flow_fail(struct flow *f, enum stage stage,
 unsigned long flow_failures(enum flow_fail_cause cause);
 
 /* flow_fail_cause_name - "memory", "condition", "check", "state", "limit",
- * "milter". */
+ * "milter", "store". */
 const char *flow_fail_cause_name(enum flow_fail_cause cause);
 
 /* flow_run_checks - whether the built-in checks run (default true);

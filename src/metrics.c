@@ -19,6 +19,7 @@
 #include "checks/dns.h"
 #include "checks/runner.h"
 #include "flow.h"
+#include "limiter.h"
 #include "milter.h"
 #include "policy.h"
 #include "regex_set.h"
@@ -140,6 +141,35 @@ checks(FILE *out)
 	}
 }
 
+/* limits - the rate limits' and greylisting's figures. */
+static void
+limits(FILE *out)
+{
+	struct limiter_stats st;
+
+	limiter_stats_read(&st);
+	header(out, "replymilter_ratelimit_held_total", "counter", "Events "
+	    "a rate rule found over its limit, or a greylist rule held.");
+	fprintf(out, "replymilter_ratelimit_held_total %lu\n", st.held);
+	header(out, "replymilter_ratelimit_local_keys", "gauge", "Keys in "
+	    "the in-process store.");
+	fprintf(out, "replymilter_ratelimit_local_keys %lu\n", st.keys);
+	header(out, "replymilter_ratelimit_local_evicted_total", "counter",
+	    "Keys the in-process store dropped, oldest first, to stay "
+	    "within ratelimit_max_keys.");
+	fprintf(out, "replymilter_ratelimit_local_evicted_total %lu\n",
+	    st.evicted);
+	header(out, "replymilter_ratelimit_store_errors_total", "counter",
+	    "Operations the shared store (Redis) did not answer.");
+	fprintf(out, "replymilter_ratelimit_store_errors_total %lu\n",
+	    st.store_errors);
+	header(out, "replymilter_ratelimit_fallback_total", "counter",
+	    "Events counted in this process because the shared store did "
+	    "not answer (ratelimit_on_error = local).");
+	fprintf(out, "replymilter_ratelimit_fallback_total %lu\n",
+	    st.fell_back);
+}
+
 /* dns - the resolver's queries, their latency, the cache and the budget. */
 static void
 dns(FILE *out)
@@ -233,6 +263,7 @@ metrics_render(const struct policy *p, size_t *len)
 		    flow_failures((enum flow_fail_cause)c));
 	checks(out);
 	dns(out);
+	limits(out);
 	replies(out, p);
 	if (ferror(out)) {
 		fclose(out);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "limiter.h"
 #include "session.h"
 
 /* Tri-state matching, as OpenSMTPD's ruleset does it. */
@@ -301,6 +302,34 @@ struct eval_state {
 	struct policy_rx_eval rx;
 };
 
+/* held - whether r's rate is over or its greylist holds the event (the
+ * rule then matches); false with POLICY_ERROR in e->v when the store
+ * failed. */
+static bool
+held(struct eval_state *e, const struct rule *r)
+{
+	struct policy_verdict *v = e->v;
+	struct limiter_answer a;
+	enum limiter_outcome o = r->rate != NULL ? limit_judge(r->rate,
+	    r->name, e->s, &a) : grey_judge(r->grey, e->s, &a);
+
+	switch (o) {
+	case LIMITER_HOLD:
+		v->retry_after = a.retry_after;
+		return true;
+	case LIMITER_ERROR:
+		v->failed = r;
+		v->store_failed = true;
+		v->result = POLICY_ERROR;
+		return false;
+	case LIMITER_PASS:
+		if (a.delayed > v->grey_delayed)
+			v->grey_delayed = a.delayed;
+		break;
+	}
+	return false;
+}
+
 /* eval_rule - whether the walk goes on after rule r (false: the verdict
  * in e->v is final). */
 static bool
@@ -324,6 +353,9 @@ eval_rule(struct eval_state *e, struct rule *r)
 	case MATCH_YES:
 		break;
 	}
+	/* Rate and greylist last: they count only what reached them. */
+	if ((r->rate != NULL || r->grey != NULL) && !held(e, r))
+		return v->result != POLICY_ERROR;
 	atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed);
 	if (r->dry_run || r->action == POLICY_ADD_HEADER) {
 		/* One more could not be honoured: fail rather than drop a
@@ -359,6 +391,9 @@ policy_eval(const struct policy *p, enum stage stage,
 	v->rule = NULL;
 	v->failed = NULL;
 	v->too_many_effects = false;
+	v->store_failed = false;
+	v->retry_after = 0;
+	v->grey_delayed = 0;
 	v->neffects = 0;
 	if (policy_rx_begin(p, stage, s, &e.rx) != 0) {
 		/* No room to scan: nothing can be judged. */
@@ -404,6 +439,9 @@ policy_rule_values(const struct rule *r, const struct session *s,
 	out->v[REPLY_VAR_REPLY_ID] = r != NULL ? r->id : NULL;
 	out->v[REPLY_VAR_DNSBL_ZONE] = s->dnsbl_zone;
 	out->v[REPLY_VAR_DNSBL_TEXT] = s->dnsbl_text;
+	out->v[REPLY_VAR_LIMIT] = r != NULL ? r->limit_text : NULL;
+	out->v[REPLY_VAR_RETRY_AFTER] = s->retry_after[0] != '\0' ?
+	    s->retry_after : NULL;
 }
 
 struct policy *
@@ -456,6 +494,9 @@ rule_free(struct rule *r)
 	reply_free(r->reply);
 	free(r->header_name);
 	reply_free(r->header_value);
+	limit_free(r->rate);
+	grey_free(r->grey);
+	free(r->limit_text);
 	free(r);
 }
 
@@ -489,6 +530,7 @@ policy_free(struct policy *p)
 	reply_free(p->settings.header_limit_reply);
 	free(p->settings.dry_run_header);
 	free(p->settings.metrics_listen);
+	free(p->settings.ratelimit_store);
 	free(p->settings.private_codes);
 	checks_config_free(p->checks);
 	for (int st = 0; st < STAGE_COUNT; st++)

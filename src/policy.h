@@ -79,6 +79,11 @@ struct policy_settings {
 	unsigned nprivate;
 	struct registry_xcode *private_codes;
 	char *metrics_listen;	/* "" when off, else HOST:PORT (numeric) */
+	char *ratelimit_store;	/* "local" or a Redis URL */
+	bool ratelimit_tempfail;	/* on_error: tempfail, else local */
+	unsigned ratelimit_timeout_ms;
+	size_t ratelimit_max_keys;
+	unsigned greylist_prefix_v4, greylist_prefix_v6, greylist_auto_allow;
 };
 
 enum policy_result {
@@ -114,6 +119,12 @@ struct policy_verdict {
 					 * the effect that found no room */
 	bool too_many_effects;		/* POLICY_ERROR: more than
 					 * POLICY_MAX_EFFECTS matched */
+	bool store_failed;		/* POLICY_ERROR: the rate limits'
+					 * store did not answer */
+	unsigned retry_after;		/* a rate or greylist rule held the
+					 * event: seconds until it may go */
+	unsigned grey_delayed;		/* a greylisted triplet passed now,
+					 * after this many seconds */
 };
 
 /* policy_thread_done - nothing; frees the calling thread's evaluation

@@ -74,6 +74,9 @@ struct rule {
 	struct reply *wire;	/* what the MTA gets (generic, soft-bounced) */
 	char *header_name;	/* add-header: the header to add */
 	struct reply *header_value;	/* a template: one text line */
+	struct limit *rate;	/* rate = "KEY LIMIT/WINDOW", or NULL */
+	struct grey *grey;	/* greylist = "DELAY EXPIRY", or NULL */
+	char *limit_text;	/* what %{limit} says: "3/60s", "5m" */
 	const char *file;
 	unsigned line;
 	unsigned index;

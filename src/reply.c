@@ -31,6 +31,8 @@ static const char *const var_names[REPLY_VAR_COUNT] = {
 	[REPLY_VAR_REPLY_ID] = "reply_id",
 	[REPLY_VAR_DNSBL_ZONE] = "dnsbl_zone",
 	[REPLY_VAR_DNSBL_TEXT] = "dnsbl_text",
+	[REPLY_VAR_LIMIT] = "limit",
+	[REPLY_VAR_RETRY_AFTER] = "retry_after",
 };
 
 const char *
@@ -43,7 +45,8 @@ const char *
 reply_var_list(void)
 {
 	return "client_addr, client_name, helo, sender, sender_domain, rcpt, "
-	    "rcpt_domain, queue_id, rule, reply_id, dnsbl_zone, dnsbl_text";
+	    "rcpt_domain, queue_id, rule, reply_id, dnsbl_zone, dnsbl_text, "
+	    "limit, retry_after";
 }
 
 /* var_lookup - the variable named by the len bytes at name, or -1. */

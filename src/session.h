@@ -98,6 +98,9 @@ struct session {
 	unsigned char checks[CHECK_COUNT];	/* result index per check */
 	const char *dnsbl_zone;		/* the zone that listed the client */
 	const char *dnsbl_text;		/* its TXT record, raw */
+	/* A rate limit's or greylisting's wait, for %{retry_after}: set by
+	 * the flow from the verdict; "" when none. */
+	char retry_after[16];
 
 	struct arena *conn_arena;
 	struct arena *msg_arena;

@@ -14,6 +14,7 @@
 #include <sysexits.h>
 
 #include "flow.h"
+#include "limiter.h"
 
 /* Where the replay stands, as an SMTP client would see it. */
 enum state {
@@ -451,6 +452,20 @@ cmd_check(struct replay *rp, char *args)
 	return 0;
 }
 
+/* cmd_wait - "wait DURATION": the rate limits' and greylisting's clock
+ * moves on (nothing else in a replay reads the time); 0, or a status. */
+static int
+cmd_wait(struct replay *rp, char *args)
+{
+	unsigned seconds;
+
+	if (limiter_duration(args, &seconds) != 0)
+		return bad_line(rp, "wait: write a duration, e.g. wait 5m or "
+		    "wait 61s");
+	limiter_wait(seconds);
+	return 0;
+}
+
 /* run_line - one command; 0, or an exit status. */
 static int
 run_line(struct replay *rp, char *line)
@@ -467,6 +482,8 @@ run_line(struct replay *rp, char *line)
 		*p = (char)tolower((unsigned char)*p);
 	if (strcmp(cmd, "connect") == 0)
 		return cmd_connect(rp, args);
+	if (strcmp(cmd, "wait") == 0)
+		return cmd_wait(rp, args);
 	if ((rc = need_connection(rp, cmd)) != 0)
 		return rc;
 	if (strcmp(cmd, "helo") == 0 || strcmp(cmd, "ehlo") == 0) {
@@ -499,7 +516,7 @@ run_line(struct replay *rp, char *line)
 		return 0;
 	}
 	return bad_line(rp, "unknown command \"%s\" (connect, helo, mail, rcpt, "
-	    "header, body, macro, check, eom, rset, quit)", cmd);
+	    "header, body, macro, check, eom, rset, quit, wait)", cmd);
 }
 
 int
@@ -508,6 +525,14 @@ transcript_run(struct policy *p, FILE *in, const char *name, FILE *out)
 	struct replay rp = { .policy = p, .out = out, .name = name };
 	char buf[8192];
 	int rc = 0;
+
+	/* Rate windows and greylisting delays from a fixed day, so a
+	 * replay's replies are the same every time: 2026-01-01 00:00 UTC,
+	 * on the boundary of every minute, hour and day window. */
+	limiter_set_clock(1767225600LL);
+	limiter_configure(policy_settings(p)->greylist_prefix_v4,
+	    policy_settings(p)->greylist_prefix_v6,
+	    policy_settings(p)->greylist_auto_allow);
 
 	while (rc == 0 && fgets(buf, sizeof(buf), in) != NULL) {
 		char *line = buf;
