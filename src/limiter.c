@@ -295,30 +295,55 @@ limit_macro(const struct limit *l, unsigned i)
 	return NULL;
 }
 
-/* network_text - s's client address masked to v4 or v6 bits, as
- * "192.0.2.0/24", into buf ("" when not over IP); buf. */
+/* masked_text - the address addr of family masked to v4 or v6 bits, as
+ * "192.0.2.0/24", into buf ("" when not an IP family); buf. */
 static const char *
-network_text(const struct session *s, unsigned v4, unsigned v6, char *buf,
-    size_t size)
+masked_text(int family, const unsigned char *addr, unsigned v4, unsigned v6,
+    char *buf, size_t size)
 {
 	unsigned char a[16];
-	unsigned bits = s->family == AF_INET ? v4 : v6;
-	size_t len = s->family == AF_INET ? 4 : 16;
+	unsigned bits = family == AF_INET ? v4 : v6;
+	size_t len = family == AF_INET ? 4 : 16;
 	char text[INET6_ADDRSTRLEN];
 
 	buf[0] = '\0';
-	if (s->family != AF_INET && s->family != AF_INET6)
+	if (family != AF_INET && family != AF_INET6)
 		return buf;
-	memcpy(a, s->addr, len);
+	memcpy(a, addr, len);
 	for (size_t i = 0; i < len; i++) {
 		unsigned keep = bits >= 8 * (i + 1) ? 8 : bits > 8 * i ?
 		    bits - 8 * (unsigned)i : 0;
 
 		a[i] &= (unsigned char)(0xff00u >> keep);
 	}
-	if (inet_ntop(s->family, a, text, sizeof(text)) != NULL)
+	if (inet_ntop(family, a, text, sizeof(text)) != NULL)
 		snprintf(buf, size, "%s/%u", text, bits);
 	return buf;
+}
+
+/* network_text - s's client address masked as masked_text does. */
+static const char *
+network_text(const struct session *s, unsigned v4, unsigned v6, char *buf,
+    size_t size)
+{
+	return masked_text(s->family, s->addr, v4, v6, buf, size);
+}
+
+/* typed_address - an address typed by an admin ("192.0.2.7" or
+ * "192.0.2.0/24": the length is the part's own) as the key holds it,
+ * into buf; text itself when it is no address. */
+static const char *
+typed_address(const struct key_part *p, const char *text, char *buf,
+    size_t size)
+{
+	unsigned char a[16];
+	char host[INET6_ADDRSTRLEN];
+	int family = strchr(text, ':') != NULL ? AF_INET6 : AF_INET;
+
+	snprintf(host, sizeof(host), "%.*s", (int)strcspn(text, "/"), text);
+	if (inet_pton(family, host, a) != 1)
+		return text;
+	return masked_text(family, a, p->v4, p->v6, buf, size);
 }
 
 /* part_value - the value of p in s, into buf when it must be made; never
@@ -391,7 +416,14 @@ limiter_key_digest(const struct limit *l, const char *rule, const char *values,
 	rate_begin(&ctx, l, rule);
 	for (v = strtok_r(copy, ",", &save); v != NULL;
 	    v = strtok_r(NULL, ",", &save)) {
-		digest_add(&ctx, v);
+		char buf[64];
+		const char *value = v;
+
+		if (n < l->nparts && l->parts[n].item == KEY_CLIENT_ADDR)
+			value = typed_address(&l->parts[n], v, buf,
+			    sizeof(buf));
+		if (n < l->nparts)
+			digest_add(&ctx, value);
 		n++;
 	}
 	if (n != l->nparts)

@@ -20,6 +20,7 @@
 #include "explain.h"
 #include "log.h"
 #include "regex_set.h"
+#include "ratelimit_cmd.h"
 #include "stats.h"
 #include "transcript.h"
 
@@ -40,6 +41,8 @@ usage(FILE *out)
 	    "       replymilter --codes [--json]\n"
 	    "       replymilter --explain [BASIC] [ENHANCED] [--stage STAGE]\n"
 	    "       replymilter --stats [-c FILE] [URL]\n"
+	    "       replymilter --ratelimit-show|--ratelimit-reset [-c FILE] "
+	    "RULE VALUES\n"
 	    "       replymilter -V | -h\n"
 	    "\n"
 	    "  -c FILE          the config file (default " DEFAULT_CONFIG ")\n"
@@ -67,6 +70,13 @@ usage(FILE *out)
 	    "  --json           with --codes: the same as a JSON array\n"
 	    "  --stats [URL]    a running daemon's counters as a table, read\n"
 	    "                   from URL or the config's metrics_listen\n"
+	    "  --ratelimit-show RULE VALUES\n"
+	    "                   a rule's counter in the shared store for the "
+	    "key's\n"
+	    "                   values, joined with ',' (e.g. "
+	    "192.0.2.0/24)\n"
+	    "  --ratelimit-reset RULE VALUES\n"
+	    "                   clear that counter\n"
 	    "  --explain CODES  what a reply pair means and whether it is "
 	    "valid,\n"
 	    "                   e.g. --explain 550 5.7.23; exit 0 ok, 1 "
@@ -161,6 +171,26 @@ print_stats(const char *path, const char *url)
 	return 0;
 }
 
+/* ratelimit - --ratelimit-show and --ratelimit-reset RULE VALUES. */
+static int
+ratelimit(const char *path, int argc, char **argv, bool reset)
+{
+	struct policy *p;
+	int rc;
+
+	if (argc != 2) {
+		fprintf(stderr, "replymilter: --ratelimit-%s RULE VALUES, e.g. "
+		    "--ratelimit-%s connection-flood 192.0.2.7\n", reset ?
+		    "reset" : "show", reset ? "reset" : "show");
+		return EX_USAGE;
+	}
+	if ((p = load(path)) == NULL)
+		return EX_CONFIG;
+	rc = ratelimit_cmd(p, argv[0], argv[1], reset, stdout, stderr);
+	policy_unref(p);
+	return rc;
+}
+
 /* test_transcript - replymilter --test: replay file (stdin when NULL). */
 static int
 test_transcript(const char *path, const char *file)
@@ -198,6 +228,8 @@ main(int argc, char *argv[])
 		{ "json", no_argument, NULL, 'J' },
 		{ "explain", no_argument, NULL, 'E' },
 		{ "stats", no_argument, NULL, 'A' },
+		{ "ratelimit-show", no_argument, NULL, 'R' },
+		{ "ratelimit-reset", no_argument, NULL, 'X' },
 		{ "stage", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -205,7 +237,7 @@ main(int argc, char *argv[])
 	};
 	enum registry_stage stage = REGISTRY_STAGE_ANY;
 	bool codes = false, json = false, explain = false, check = false;
-	bool test = false, stats = false;
+	bool test = false, stats = false, rl_show = false, rl_reset = false;
 	struct daemon_options dopt = { .config = DEFAULT_CONFIG };
 	int c;
 
@@ -254,6 +286,12 @@ main(int argc, char *argv[])
 		case 'A':
 			stats = true;
 			break;
+		case 'R':
+			rl_show = true;
+			break;
+		case 'X':
+			rl_reset = true;
+			break;
 		case 'S':
 			if (explain_stage_parse(optarg, &stage) != 0) {
 				fprintf(stderr, "replymilter: unknown stage "
@@ -284,6 +322,9 @@ main(int argc, char *argv[])
 	if (stats)
 		return print_stats(dopt.config, optind < argc ? argv[optind] :
 		    NULL);
+	if (rl_show || rl_reset)
+		return ratelimit(dopt.config, argc - optind, argv + optind,
+		    rl_reset);
 	if (test)
 		return test_transcript(dopt.config, optind < argc ?
 		    argv[optind] : NULL);

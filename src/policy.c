@@ -795,6 +795,12 @@ policy_carry_counts(struct policy *p, const struct policy *old)
 	free(sorted);
 }
 
+const struct limit *
+policy_rule_rate(const struct rule *r)
+{
+	return r->rate;
+}
+
 unsigned long
 policy_rule_hits(const struct rule *r)
 {

@@ -259,6 +259,9 @@ unsigned long policy_rule_decisions(const struct rule *r, enum stage stage,
  * Call before p serves; what old counts after the call is not carried. */
 void policy_carry_counts(struct policy *p, const struct policy *old);
 
+/* policy_rule_rate - r's rate (limiter.h), or NULL. */
+const struct limit *policy_rule_rate(const struct rule *r);
+
 /* policy_rule_hits - how often the rule matched since the policy loaded. */
 unsigned long policy_rule_hits(const struct rule *r);
 
