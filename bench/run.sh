@@ -35,7 +35,7 @@
 # summary; default a new folder under $TMPDIR, kept), BENCH_ROUNDS (5),
 # BENCH_SECS (about how long one load run lasts, 4), BENCH_CONNS (8),
 # BENCH_E2E_MSGS (messages per smtp-source run, 2000), BENCH_SKIP_E2E=1,
-# BENCH_ONLY (the sections to run, of "1 2 3 4 5 R P M E"),
+# BENCH_ONLY (the sections to run, of "1 2 3 4 5 R P L M E"),
 # BENCH_STRICT=1 (exit 1 when a target is missed, not only on errors).
 #
 # Needs: bash, jq, awk, Postfix (postfix, smtp-source; root, for Postfix),
@@ -1046,6 +1046,51 @@ PY
 	milter_stop pn
 }
 
+# L. Rate limits at every stage an event is counted at (connect, mail,
+# rcpt), with limits the traffic never reaches (so the reply counts stay
+# clean and every event is judged and counted): the in-process store, and
+# Redis on a loopback port of its own, against the null milter in the same
+# rounds.
+section_L() {
+	local port names="null lloc"
+	echo "L. rate limits at connect, mail and rcpt: the local store, and Redis"
+	rate_conf() {
+		printf 'ratelimit_store = "%s"\n' "$1"
+		printf 'rule "conns" {\n stage = connect\n rate = "client_addr 1000000000/1h"\n}\n'
+		printf 'rule "msgs" {\n stage = mail\n rate = "sender_domain,client_addr/24 1000000000/1h"\n}\n'
+		printf 'rule "rcpts" {\n stage = rcpt\n rate = "sender,rcpt_domain 1000000000/1h"\n}\n'
+	}
+	rate_conf local >"$W/ratelocal.conf"
+	check_conf "$W/ratelocal.conf" || return
+	rm_start lloc "$W/ratelocal.conf" >/dev/null || e2e_bail "no replymilter"
+	WANT[lloc]=$(want_clean "$SESSIONS")
+	if ! command -v redis-server >/dev/null 2>&1; then
+		error "L: redis-server missing (apt-get install redis-server)"
+	elif ! port=$(e2e_free_port); then
+		error "L: no free port"
+	else
+		mkdir -p "$W/redis"
+		redis-server --port "$port" --bind 127.0.0.1 --save "" \
+			--appendonly no --dir "$W/redis" >"$W/redis.log" 2>&1 &
+		PID[redis]=$!
+		e2e_wait_port 127.0.0.1 "$port" 10 || error "L: redis-server did not listen"
+		rate_conf "redis://127.0.0.1:$port/0" >"$W/rateredis.conf"
+		if check_conf "$W/rateredis.conf" &&
+			rm_start lred "$W/rateredis.conf" >/dev/null; then
+			WANT[lred]=$(want_clean "$SESSIONS")
+			names="null lloc lred"
+		fi
+	fi
+	rounds L "$CONNS" "$SESSIONS" "$names"
+	rm_row L "3 rate rules (connect, mail, rcpt), local store" 0.90 lloc
+	[ -n "${WANT[lred]:-}" ] &&
+		rm_row L "3 rate rules, Redis on loopback (3 round trips a transaction and more)" 0.50 lred
+	milter_stop lloc
+	[ -n "${WANT[lred]:-}" ] && milter_stop lred
+	[ -n "${PID[redis]:-}" ] && kill -TERM "${PID[redis]}" 2>/dev/null
+	return 0
+}
+
 # E. End to end: smtp-source through Postfix.
 section_E() {
 	if [ "${BENCH_SKIP_E2E:-0}" = 1 ]; then
@@ -1141,8 +1186,8 @@ section_E() {
 }
 
 
-BENCH_ONLY=${BENCH_ONLY:-1 2 3 4 5 R P M E}
-for sec in 1 2 3 4 5 R P M E; do
+BENCH_ONLY=${BENCH_ONLY:-1 2 3 4 5 R P L M E}
+for sec in 1 2 3 4 5 R P L M E; do
 	case " $BENCH_ONLY " in
 	*" $sec "*) "section_$sec" ;;
 	esac
@@ -1150,7 +1195,7 @@ done
 
 # Errors in the milters' logs (at -d warning, anything logged is news).
 for name in "${!PID[@]}"; do
-	case $name in mem*) continue ;; esac
+	case $name in mem* | redis) continue ;; esac
 	if grep -qiE 'error|fatal|warning' "$W/$name.log"; then
 		error "milter $name logged problems: $(grep -iE 'error|fatal|warning' "$W/$name.log" | head -3)"
 	fi

@@ -471,28 +471,36 @@ note_store(bool failed)
 		    store_describe(shared_store));
 }
 
+/* after_shared - what the shared store's answer rc (a store_* status)
+ * means: 1 it stands, -1 the judgement fails (on_error tempfail), 0 ask
+ * the local store (on_error local). */
+static int
+after_shared(int rc)
+{
+	note_store(rc != 0);
+	if (rc == 0)
+		return 1;
+	if (on_error == LIMITER_ON_ERROR_TEMPFAIL)
+		return -1;
+	atomic_fetch_add_explicit(&fell_back_count, 1, memory_order_relaxed);
+	return 0;
+}
+
 /* rate_step - one event against the shared store, or the local one
  * (when none, or when it fails and on_error says local); 0, or -1. */
 static int
 rate_step(const struct store_key *key, unsigned long limit, unsigned window,
     unsigned long cost, long long now, struct store_rate *r)
 {
-	if (shared_store != NULL) {
-		if (store_rate(shared_store, key, limit, window, cost, now,
-		    r) == 0) {
-			note_store(false);
-			return 0;
-		}
-		note_store(true);
-		if (on_error == LIMITER_ON_ERROR_TEMPFAIL)
-			return -1;
-		atomic_fetch_add_explicit(&fell_back_count, 1,
-		    memory_order_relaxed);
-	}
-	if (local_default() == NULL)
-		return -1;
-	return store_rate(local_default(), key, limit, window, cost, now,
-	    r);
+	struct store *local;
+	int rc;
+
+	if (shared_store != NULL && (rc = after_shared(store_rate(shared_store,
+	    key, limit, window, cost, now, r))) != 0)
+		return rc > 0 ? 0 : -1;
+	local = local_default();
+	return local != NULL ? store_rate(local, key, limit, window, cost, now,
+	    r) : -1;
 }
 
 enum limiter_outcome
@@ -568,22 +576,16 @@ static int
 grey_step(const struct grey *g, const struct store_key *triplet,
     const struct store_key *client, long long now, struct store_grey *out)
 {
-	if (shared_store != NULL) {
-		if (store_grey(shared_store, triplet, client, g->delay,
-		    g->expiry, grey_auto_allow, now, out) == 0) {
-			note_store(false);
-			return 0;
-		}
-		note_store(true);
-		if (on_error == LIMITER_ON_ERROR_TEMPFAIL)
-			return -1;
-		atomic_fetch_add_explicit(&fell_back_count, 1,
-		    memory_order_relaxed);
-	}
-	if (local_default() == NULL)
-		return -1;
-	return store_grey(local_default(), triplet, client, g->delay,
-	    g->expiry, grey_auto_allow, now, out);
+	struct store *local;
+	int rc;
+
+	if (shared_store != NULL && (rc = after_shared(store_grey(shared_store,
+	    triplet, client, g->delay, g->expiry, grey_auto_allow, now,
+	    out))) != 0)
+		return rc > 0 ? 0 : -1;
+	local = local_default();
+	return local != NULL ? store_grey(local, triplet, client, g->delay,
+	    g->expiry, grey_auto_allow, now, out) : -1;
 }
 
 enum limiter_outcome
