@@ -90,11 +90,30 @@ store_stats_read(const struct store *s, struct store_stats *out)
 	    memory_order_relaxed);
 }
 
+/* fits - whether an event of cost fits under limit t seconds on, as the
+ * store would count it then: the buckets rolled on, the estimate
+ * computed the same way. */
+static bool
+fits(double cur, double prev, unsigned long limit, double w,
+    unsigned long cost, double elapsed, double t)
+{
+	double e = elapsed + t, est;
+
+	if (e < w)
+		est = prev * (1.0 - e / w) + cur;
+	else if (e < 2 * w)
+		est = cur * (1.0 - (e - w) / w);
+	else
+		est = 0;
+	return est + (double)cost <= (double)limit;
+}
+
 unsigned
 store_rate_retry(double cur, double prev, unsigned long limit,
     unsigned window, unsigned long cost, long long elapsed)
 {
 	double w = window, t;
+	unsigned n;
 
 	if ((double)cost > (double)limit)
 		return window;		/* it never fits: a window, and again */
@@ -109,10 +128,17 @@ store_rate_retry(double cur, double prev, unsigned long limit,
 	} else {
 		t = 1;
 	}
+	/* The formula's rounding error must not add a second: start a hair
+	 * below it, and take the first whole second the store itself would
+	 * count as fitting. */
+	t -= 1e-6;
 	if (t < 1)
 		t = 1;
 	if (t > 2 * w)
 		t = 2 * w;
-	/* Rounded up: a client told to come back must then fit. */
-	return (unsigned)t + ((double)(unsigned)t < t);
+	n = (unsigned)t + ((double)(unsigned)t < t);
+	while (n < 2 * window && !fits(cur, prev, limit, w, cost,
+	    (double)elapsed, n))
+		n++;
+	return n;
 }
