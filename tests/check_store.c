@@ -87,6 +87,26 @@ START_TEST(test_rate_slides)
 }
 END_TEST
 
+/* retry_after is the least whole second that fits, even where the
+ * formula's floating-point error lands a hair above a whole number
+ * (60 x (1 - 2/3) - 19 = 1.0000000000000036), and the event then fits. */
+START_TEST(test_rate_retry_exact)
+{
+	struct store *s = store_under_test();
+	struct store_key k = key(9);
+	struct store_rate r;
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(store_rate(s, &k, 3, 60, 1, T0, &r), 0);
+	ck_assert_int_eq(store_rate(s, &k, 3, 60, 1, T0 + 79, &r), 0);
+	ck_assert(r.over);
+	ck_assert_uint_eq(r.retry_after, 1);
+	ck_assert_int_eq(store_rate(s, &k, 3, 60, 1, T0 + 80, &r), 0);
+	ck_assert(!r.over);
+	store_free(s);
+}
+END_TEST
+
 /* Costs (bytes): one event bigger than the limit never fits; keys and
  * limits are independent; reset forgets. */
 START_TEST(test_rate_cost_and_keys)
@@ -192,6 +212,7 @@ check_store_cases(TCase *tc)
 {
 	tcase_add_test(tc, test_rate_limit);
 	tcase_add_test(tc, test_rate_slides);
+	tcase_add_test(tc, test_rate_retry_exact);
 	tcase_add_test(tc, test_rate_cost_and_keys);
 	tcase_add_test(tc, test_grey);
 	tcase_add_test(tc, test_grey_auto_allow);
