@@ -36,7 +36,7 @@ struct store {
 /* store_rate_retry - seconds until an event of cost fits under limit in
  * a two-bucket window of window seconds whose current bucket (elapsed
  * seconds old) holds cur and the previous prev; the one formula both
- * kinds use (Redis's script computes the same). */
+ * kinds use (the Redis kind calls it with the counts its script read). */
 unsigned store_rate_retry(double cur, double prev, unsigned long limit,
     unsigned window, unsigned long cost, long long elapsed);
 
