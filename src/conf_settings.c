@@ -283,6 +283,7 @@ conf_build_settings(struct conf_loader *ld, cfg_t *cfg, struct policy *p)
 			    "metrics_listen \"%s\": %s", text, why);
 	}
 	s->metrics_listen = conf_strdup(ld, text);
+	s->metrics_allow_remote = cfg_getbool(cfg, "metrics_allow_remote");
 
 	s->body_limit = (size_t)setting_int(ld, cfg, "body_limit");
 	s->header_limit = (size_t)setting_int(ld, cfg, "header_limit");

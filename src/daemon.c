@@ -561,7 +561,7 @@ open_limiter(const struct policy_settings *s)
  * removed) and given to the daemon's user, mode 0660: a scraper reads it
  * as a member of that group. */
 static int
-start_metrics(struct daemon *d, const char *listen)
+start_metrics(struct daemon *d, const char *listen, bool allow_remote)
 {
 	const char *path = metrics_http_unix_path(listen);
 	char why[256];
@@ -571,7 +571,7 @@ start_metrics(struct daemon *d, const char *listen)
 	    clear_stale_socket(path) != 0))
 		return -1;
 	block_signals(SIG_BLOCK);
-	rc = metrics_http_start(listen, why, sizeof(why));
+	rc = metrics_http_start(listen, !allow_remote, why, sizeof(why));
 	block_signals(SIG_UNBLOCK);
 	if (rc != 0) {
 		log_warnx("metrics_listen: %s", why);
@@ -686,7 +686,8 @@ daemon_run(const struct daemon_options *opt)
 	 * going to the background (a fork keeps no threads), with the
 	 * daemon's signals blocked (its thread must not take them). */
 	if (policy_settings(p)->metrics_listen[0] != '\0' &&
-	    start_metrics(&d, policy_settings(p)->metrics_listen) != 0)
+	    start_metrics(&d, policy_settings(p)->metrics_listen,
+	    policy_settings(p)->metrics_allow_remote) != 0)
 		goto out;
 	if (drop_root(&d) != 0)
 		goto out;

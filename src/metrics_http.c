@@ -23,7 +23,9 @@
 
 #include "metrics.h"
 #include "milter.h"
+#include "limiter.h"
 #include "policy.h"
+#include "ratelimit_cmd.h"
 
 #define METRICS_HTTP_CONNECTIONS 32
 #define METRICS_HTTP_IDLE_SECONDS 10
@@ -161,6 +163,7 @@ metrics_listen_check(const char *listen, bool allow_remote, char *why,
 #ifdef HAVE_MICROHTTPD
 static struct MHD_Daemon *server;
 static atomic_bool ready;
+static bool admin_routes;	/* /ratelimit: only on a local endpoint */
 
 /* respond - MHD_YES once a response of status with body (len bytes,
  * copied or, with owned, freed by MHD) is queued. */
@@ -191,6 +194,47 @@ plain(struct MHD_Connection *c, unsigned status, const char *text)
 	    strlen(text), false);
 }
 
+/* ratelimit_route - GET /ratelimit?rule=R&key=V (a counter of the store
+ * in use) or POST /ratelimit/reset?rule=R&key=V, for
+ * --ratelimit-show/reset against the local store. */
+static enum MHD_Result
+ratelimit_route(struct MHD_Connection *c, const char *url,
+    const char *method)
+{
+	bool reset = strcmp(url, "/ratelimit/reset") == 0;
+	const char *rule = MHD_lookup_connection_value(c,
+	    MHD_GET_ARGUMENT_KIND, "rule");
+	const char *key = MHD_lookup_connection_value(c,
+	    MHD_GET_ARGUMENT_KIND, "key");
+	static const unsigned codes[] = {
+		[RATELIMIT_OK] = MHD_HTTP_OK,
+		[RATELIMIT_UNKNOWN] = MHD_HTTP_NOT_FOUND,
+		[RATELIMIT_UNAVAILABLE] = MHD_HTTP_SERVICE_UNAVAILABLE,
+	};
+	char line[1024];
+	struct policy *p;
+	enum ratelimit_status st;
+	enum MHD_Result rc;
+
+	if (!admin_routes)
+		return plain(c, MHD_HTTP_FORBIDDEN, "/ratelimit is off while "
+		    "metrics_allow_remote = true\n");
+	if (strcmp(method, reset ? "POST" : "GET") != 0)
+		return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED, reset ?
+		    "POST only\n" : "GET only\n");
+	if (rule == NULL || key == NULL)
+		return plain(c, MHD_HTTP_BAD_REQUEST, "give rule=RULE&key="
+		    "VALUES\n");
+	if ((p = milter_policy()) == NULL)
+		return plain(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no policy\n");
+	st = ratelimit_answer(p, limiter_store(), rule, key, reset, line,
+	    sizeof(line));
+	policy_unref(p);
+	rc = respond(c, codes[st], "text/plain; charset=utf-8", line,
+	    strlen(line), false);
+	return rc;
+}
+
 /* on_request - libmicrohttpd's handler: one answer per request. */
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -204,6 +248,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	(void)version;
 	(void)upload;
 	(void)state;
+	if (strcmp(url, "/ratelimit") == 0 ||
+	    strcmp(url, "/ratelimit/reset") == 0) {
+		*upload_size = 0;
+		return ratelimit_route(c, url, method);
+	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		*upload_size = 0;
 		return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -265,7 +314,7 @@ listen_unix(const struct listen_addr *a, char *err, size_t size)
 #endif
 
 int
-metrics_http_start(const char *listen, char *err, size_t size)
+metrics_http_start(const char *listen, bool admin, char *err, size_t size)
 {
 #ifdef HAVE_MICROHTTPD
 	/* What a client can take, the same on every listener. */
@@ -282,6 +331,7 @@ metrics_http_start(const char *listen, char *err, size_t size)
 
 	if (parse_listen(listen, &a, err, size) != 0)
 		return -1;
+	admin_routes = admin;
 	/* libmicrohttpd binds IP addresses itself; a unix socket it is
 	 * given bound and listening. */
 	if (a.local && (fd = listen_unix(&a, err, size)) < 0)
@@ -308,6 +358,7 @@ metrics_http_start(const char *listen, char *err, size_t size)
 	return 0;
 #else
 	(void)listen;
+	(void)admin;
 	snprintf(err, size, "built without the metrics endpoint");
 	return -1;
 #endif

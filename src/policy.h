@@ -79,6 +79,7 @@ struct policy_settings {
 	unsigned nprivate;
 	struct registry_xcode *private_codes;
 	char *metrics_listen;	/* "" when off, else HOST:PORT (numeric) */
+	bool metrics_allow_remote;
 	char *ratelimit_store;	/* "local" or a Redis URL */
 	bool ratelimit_tempfail;	/* on_error: tempfail, else local */
 	unsigned ratelimit_timeout_ms;

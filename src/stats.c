@@ -257,15 +257,18 @@ on_data(char *data, size_t size, size_t n, void *arg)
 }
 #endif
 
-int
-stats_print(const char *url, FILE *out, char *err, size_t size)
-{
 #ifdef HAVE_CURL
-	struct body b = { NULL, 0, false };
+/* fetch - the body of url (or of path on the unix socket of a "unix:/PATH"
+ * url), by GET or POST, into *b; the HTTP status, or -1 with the reason
+ * in err. */
+static long
+fetch(const char *url, const char *path, bool post, struct body *b,
+    char *err, size_t size)
+{
 	CURL *curl = curl_easy_init();
+	char full[2048];
 	CURLcode rc;
-	long status = 0;
-	int ret = -1;
+	long status = -1;
 
 	if (curl == NULL) {
 		snprintf(err, size, "libcurl would not start");
@@ -273,33 +276,97 @@ stats_print(const char *url, FILE *out, char *err, size_t size)
 	}
 	if (strncmp(url, "unix:", 5) == 0) {
 		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, url + 5);
-		curl_easy_setopt(curl, CURLOPT_URL, "http://localhost/metrics");
+		snprintf(full, sizeof(full), "http://localhost%s", path);
 	} else {
-		curl_easy_setopt(curl, CURLOPT_URL, url);
+		snprintf(full, sizeof(full), "%s", url);
 	}
+	curl_easy_setopt(curl, CURLOPT_URL, full);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, b);
+	if (post)
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
 	rc = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	if (rc != CURLE_OK)
-		snprintf(err, size, "%s: %s%s", url, b.too_big ? "more than "
+		snprintf(err, size, "%s: %s%s", full, b->too_big ? "more than "
 		    "64 MB" : curl_easy_strerror(rc), rc ==
 		    CURLE_COULDNT_CONNECT ? " (is replymilter running, with "
 		    "metrics_listen set?)" : "");
+	else
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(curl);
+	return status;
+}
+#endif
+
+int
+stats_print(const char *url, FILE *out, char *err, size_t size)
+{
+#ifdef HAVE_CURL
+	struct body b = { NULL, 0, false };
+	long status = fetch(url, "/metrics", false, &b, err, size);
+	int ret = -1;
+
+	if (status < 0)
+		;
 	else if (status != 200)
 		snprintf(err, size, "%s: HTTP status %ld", url, status);
 	else if (stats_render(b.text != NULL ? b.text : "", b.len, out) != 0)
 		snprintf(err, size, "%s: no replymilter metrics there", url);
 	else
 		ret = 0;
-	curl_easy_cleanup(curl);
 	free(b.text);
 	return ret;
 #else
 	(void)url;
+	(void)out;
+	snprintf(err, size, "this replymilter is built without libcurl: "
+	    "install libcurl4-openssl-dev, run configure again and rebuild");
+	return -1;
+#endif
+}
+
+int
+stats_ratelimit(const char *listen, const char *rule, const char *values,
+    bool reset, FILE *out, char *err, size_t size)
+{
+#ifdef HAVE_CURL
+	struct body b = { NULL, 0, false };
+	char base[300], url[2048], *r = curl_easy_escape(NULL, rule, 0);
+	char *v = curl_easy_escape(NULL, values, 0);
+	long status = -1;
+
+	if (r != NULL && v != NULL) {
+		stats_url(listen, base, sizeof(base));
+		if (strncmp(base, "unix:", 5) == 0)
+			snprintf(url, sizeof(url), "/ratelimit%s?rule=%s&key=%s",
+			    reset ? "/reset" : "", r, v);
+		else
+			snprintf(url, sizeof(url), "%.*s/ratelimit%s?rule=%s&"
+			    "key=%s", (int)(strlen(base) - strlen("/metrics")),
+			    base, reset ? "/reset" : "", r, v);
+		status = strncmp(base, "unix:", 5) == 0 ? fetch(base, url,
+		    reset, &b, err, size) : fetch(url, "", reset, &b, err,
+		    size);
+	} else {
+		snprintf(err, size, "out of memory");
+	}
+	curl_free(r);
+	curl_free(v);
+	if (status == 200 && b.text != NULL)
+		fputs(b.text, out);
+	else if (status > 0)
+		snprintf(err, size, "%s", b.text != NULL ? b.text :
+		    "no answer");
+	free(b.text);
+	return status == 200 ? 0 : status == 404 || status == 400 ? 1 : -1;
+#else
+	(void)listen;
+	(void)rule;
+	(void)values;
+	(void)reset;
 	(void)out;
 	snprintf(err, size, "this replymilter is built without libcurl: "
 	    "install libcurl4-openssl-dev, run configure again and rebuild");

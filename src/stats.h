@@ -13,6 +13,7 @@
 #ifndef REPLYMILTER_STATS_H
 #define REPLYMILTER_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -28,5 +29,13 @@ int stats_render(const char *text, size_t len, FILE *out);
  * for /metrics on that socket) are printed on out; -1 with the reason in
  * err. */
 int stats_print(const char *url, FILE *out, char *err, size_t size);
+
+/* stats_ratelimit - ask the daemon at the metrics_listen address listen
+ * for (or, with reset, to clear) rule's counter of values, through its
+ * /ratelimit route, and print its answer on out; 0, 1 when the daemon
+ * refused the question (the reason in err: no such rule, wrong values),
+ * -1 when it could not be asked (err says why). */
+int stats_ratelimit(const char *listen, const char *rule, const char *values,
+    bool reset, FILE *out, char *err, size_t size);
 
 #endif

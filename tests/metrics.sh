@@ -59,6 +59,10 @@ rule "authenticated" {
     check = "auth: yes"
     reply = "5.7.1"
 }
+rule "per-sender" {
+    stage = rcpt
+    rate  = "sender 100/1h"
+}
 CONF
 }
 conf >"$E2E_TMP/good.conf"
@@ -153,6 +157,21 @@ e2e_check "--stats: the dry runs' row" \
 	grep -qE '^watch +mail +550 +5\.7\.1 +reject +dry-run +2$' "$E2E_TMP/stats.out"
 e2e_check "--stats: the totals line" \
 	grep -q 'connections 0 open 1 in all; messages 2$' "$E2E_TMP/stats.out"
+# The local store's counters, through the endpoint's /ratelimit route:
+# only the accepted recipient of each message reached the rate rule.
+"$bin" --ratelimit-show -c "$RM_CONF" per-sender watch@example.net >"$E2E_TMP/rl.out" 2>&1
+e2e_check "--ratelimit-show asks the daemon (local store): 2 of 100" \
+	grep -qx 'per-sender watch@example.net: 2.0 of 100 in 100/1h' "$E2E_TMP/rl.out"
+"$bin" --ratelimit-show -c "$RM_CONF" nope x >"$E2E_TMP/rl.out" 2>&1
+rc=$?
+e2e_check "--ratelimit-show of an unknown rule: exit 64 with why (status $rc)" \
+	test "$rc" = 64 -a "$(cat "$E2E_TMP/rl.out")" = "replymilter: nope: no such rule"
+e2e_check "/ratelimit/reset wants POST" \
+	test "$(get '/ratelimit/reset?rule=per-sender&key=x' | cut -d' ' -f1)" = 405
+"$bin" --ratelimit-reset -c "$RM_CONF" per-sender watch@example.net >/dev/null 2>&1
+e2e_check "--ratelimit-reset, then the count is 0" \
+	test "$(get '/ratelimit?rule=per-sender&key=watch@example.net')" = \
+	"200 per-sender watch@example.net: 0.0 of 100 in 100/1h"
 e2e_check "/metrics is text 0.0.4" test "$(python3 -c "
 import urllib.request
 print(urllib.request.urlopen('$url/metrics', timeout=5).headers['Content-Type'])")" = \
