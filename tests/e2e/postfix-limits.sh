@@ -222,24 +222,14 @@ e2e_note "Postfix $version on 127.0.0.1:$port and :$cport (conn-limit); metrics 
 
 # --- Reading /metrics -----------------------------------------------------------
 
-# scrape - fetch /metrics into $E2E_TMP/metrics.txt; returns 1 when the
-# request fails
+# scrape - fetch /metrics into $E2E_TMP/metrics.txt (rm_scrape)
 scrape() {
-	python3 - "$murl" >"$E2E_TMP/metrics.new" 2>"$E2E_TMP/scrape.err" <<'PY' &&
-import sys, urllib.request
-with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
-    sys.stdout.write(r.read().decode())
-PY
-		mv -f -- "$E2E_TMP/metrics.new" "$E2E_TMP/metrics.txt"
+	rm_scrape "$murl"
 }
 
-# value SERIES - print the value of SERIES in the last scrape, or "missing"
+# value SERIES - its value in the last scrape, or "missing" (rm_metric)
 value() {
-	awk -v s="$1" 'index($0, s " ") == 1 {
-			print substr($0, length(s) + 2); found = 1; exit
-		}
-		END { if (!found) print "missing" }' "$E2E_TMP/metrics.txt" 2>/dev/null ||
-		echo missing
+	rm_metric "$1"
 }
 
 # series RULE STAGE CODE ENHANCED ACTION - print the replies series of an

@@ -176,25 +176,14 @@ e2e_note "Postfix $version on 127.0.0.1:$port and :$port2 (blocked-mta); metrics
 
 # --- Reading /metrics ---------------------------------------------------------
 
-# scrape - fetch /metrics into $E2E_TMP/metrics.txt; returns 1 when the
-# request fails (the previous scrape stays)
+# scrape - fetch /metrics into $E2E_TMP/metrics.txt (rm_scrape)
 scrape() {
-	python3 - "$murl" >"$E2E_TMP/metrics.new" 2>"$E2E_TMP/scrape.err" <<'PY' &&
-import sys, urllib.request
-with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
-    sys.stdout.write(r.read().decode())
-PY
-		mv -f -- "$E2E_TMP/metrics.new" "$E2E_TMP/metrics.txt"
+	rm_scrape "$murl"
 }
 
-# value SERIES - print the value of SERIES (its name with labels, as the
-# endpoint writes it) in the last scrape, or "missing"
+# value SERIES - its value in the last scrape, or "missing" (rm_metric)
 value() {
-	awk -v s="$1" 'index($0, s " ") == 1 {
-			print substr($0, length(s) + 2); found = 1; exit
-		}
-		END { if (!found) print "missing" }' "$E2E_TMP/metrics.txt" 2>/dev/null ||
-		echo missing
+	rm_metric "$1"
 }
 
 # sum REGEX - print the sum of the values of the series whose name and

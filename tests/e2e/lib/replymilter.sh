@@ -265,6 +265,28 @@ EOF
 	chmod 0755 "$E2E_TMP/session-loop.sh"
 }
 
+# rm_scrape URL - fetch replymilter's /metrics at URL into
+# $E2E_TMP/metrics.txt; returns 1 when the request fails (the previous
+# scrape stays)
+rm_scrape() {
+	python3 - "$1" >"$E2E_TMP/metrics.new" 2>"$E2E_TMP/scrape.err" <<'PY' &&
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
+    sys.stdout.write(r.read().decode())
+PY
+		mv -f -- "$E2E_TMP/metrics.new" "$E2E_TMP/metrics.txt"
+}
+
+# rm_metric SERIES - print the value of SERIES (its name with labels, as
+# the endpoint writes it) in the last rm_scrape, or "missing"
+rm_metric() {
+	awk -v s="$1" 'index($0, s " ") == 1 {
+			print substr($0, length(s) + 2); found = 1; exit
+		}
+		END { if (!found) print "missing" }' "$E2E_TMP/metrics.txt" 2>/dev/null ||
+		echo missing
+}
+
 # rm_results_count FILE [AFTER_US] - print how many sessions in FILE began
 # after AFTER_US (default 0)
 rm_results_count() {
